@@ -1,0 +1,3 @@
+"""BaluPi: the always-on companion of a home NAS."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,153 @@
+"""BaluPi's one config file (/etc/balupi/balupi.toml): its schema and its validation.
+
+Every service loads the whole file with ``load_config`` and refuses to start while it has any
+problem; ``balupi check-config FILE`` prints the same list.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from balupi.config_reader import Problems, Table
+from balupi.secret import Secret
+
+DEFAULT_PATH = Path("/etc/balupi/balupi.toml")
+# A plug's name becomes a label value and a log word: keep it plain.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """The config file has problems; ``problems`` lists every one with its key."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s)")
+
+    def report(self) -> str:
+        lines = [f"{self.path}: {len(self.problems)} problem(s):"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    listen_host: str = "0.0.0.0"  # noqa: S104 - Prometheus on the NAS scrapes the Pi too
+    listen_port: int = 9877
+    # Upper bound of one collection when Prometheus does not send its scrape timeout.
+    deadline_seconds: float = 9.0
+    # Answer this much before Prometheus's own scrape timeout runs out.
+    deadline_margin_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class PlugConfig:
+    name: str
+    host: str
+    port: int | None
+    username: str
+    password: Secret | None = field(repr=False)
+    transport: str = "klap"
+
+
+@dataclass(frozen=True)
+class TapoConfig:
+    plugs: tuple[PlugConfig, ...] = ()
+    # python-kasa's timeout for one request to a plug.
+    request_timeout_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class Config:
+    exporter: ExporterConfig = ExporterConfig()
+    tapo: TapoConfig = TapoConfig()
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raise ConfigError listing every problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(path, [f"(file): cannot read: {err.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(path, [f"(file): not valid TOML: {err}"]) from None
+    problems = Problems()
+    config = parse_config(data, problems)
+    if problems:
+        raise ConfigError(path, problems.items)
+    return config
+
+
+def parse_config(data: dict, problems: Problems) -> Config:
+    root = Table(data, "", problems)
+    config = Config(
+        exporter=_exporter(root.table("exporter")),
+        tapo=_tapo(root.table("tapo")),
+    )
+    root.finish()
+    return config
+
+
+def _exporter(t: Table) -> ExporterConfig:
+    d = ExporterConfig()
+    deadline = t.number("deadline_seconds", d.deadline_seconds, minimum=0.5, maximum=120)
+    margin = t.number("deadline_margin_seconds", d.deadline_margin_seconds, minimum=0.0, maximum=10)
+    config = ExporterConfig(
+        listen_host=t.string("listen_host", d.listen_host),
+        listen_port=t.port("listen_port", d.listen_port),
+        deadline_seconds=float(deadline),
+        deadline_margin_seconds=float(margin),
+    )
+    t.finish()
+    return config
+
+
+def _tapo(t: Table) -> TapoConfig:
+    d = TapoConfig()
+    username = t.string("username", None)
+    password = t.secret("password", required=False)
+    timeout = t.number(
+        "request_timeout_seconds", d.request_timeout_seconds, minimum=0.5, maximum=60
+    )
+    plugs = []
+    names: set[str] = set()
+    for p in t.tables("plugs"):
+        plug = _plug(p, username, password)
+        if plug.name in names:
+            p.problems.add(f"{p.key}.name", f"{plug.name!r} is used by another plug")
+        names.add(plug.name)
+        plugs.append(plug)
+    t.finish()
+    return TapoConfig(plugs=tuple(plugs), request_timeout_seconds=float(timeout))
+
+
+def _plug(t: Table, username: str | None, password: Secret | None) -> PlugConfig:
+    name = t.string("name")
+    if isinstance(name, str) and name and not _NAME.match(name):
+        t.problems.add(f"{t.key}.name", "use letters, digits, '_', '.' and '-' (at most 63)")
+    # Most homes have one Tapo account: [tapo] gives the credentials, a plug may override them.
+    own_user = t.string("username", None)
+    own_password = t.secret("password", required=False)
+    user = own_user or username
+    secret = own_password or password
+    if user is None:
+        t.problems.add(f"{t.key}.username", "required here or in [tapo] (the Tapo app e-mail)")
+    if secret is None and not (t.has("password_file") or t.has("password_env")):
+        t.problems.add(
+            f"{t.key}.password", "required here or in [tapo]: set password_file or password_env"
+        )
+    plug = PlugConfig(
+        name=name,
+        host=t.string("host"),
+        port=t.port("port", None),
+        username=user or "",
+        password=secret,
+        transport=t.string("transport", "klap", choices=("klap", "aes")),
+    )
+    t.finish()
+    return plug

@@ -1,0 +1,183 @@
+"""Reads one table of a TOML config and remembers every problem with its key.
+
+The services validate the whole file before they start and list every problem at once, so a
+reader never raises on bad input: it records the problem and returns a placeholder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from balupi.secret import Secret
+
+_MISSING: Any = object()
+
+
+class Problems:
+    """The list of problems found in one config file."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(f"{key}: {message}")
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+class Table:
+    """A view on one TOML table that checks types and ranges and notes unknown keys."""
+
+    def __init__(self, data: Any, key: str, problems: Problems) -> None:
+        self.key = key
+        self.problems = problems
+        if not isinstance(data, dict):
+            problems.add(key, f"must be a table, got {_kind(data)}")
+            data = {}
+        self._data: dict[str, Any] = data
+        self._seen: set[str] = set()
+
+    def _path(self, name: str) -> str:
+        return f"{self.key}.{name}" if self.key else name
+
+    def has(self, name: str) -> bool:
+        return name in self._data
+
+    def _get(self, name: str, default: Any) -> Any:
+        self._seen.add(name)
+        if name in self._data:
+            return self._data[name]
+        if default is _MISSING:
+            self.problems.add(self._path(name), "required key is missing")
+        return default
+
+    def string(self, name: str, default: Any = _MISSING, *, choices: tuple[str, ...] = ()) -> Any:
+        value = self._get(name, default)
+        if value is default:
+            return value
+        if not isinstance(value, str) or not value:
+            self.problems.add(self._path(name), f"must be a non-empty string, got {_kind(value)}")
+            return default if default is not _MISSING else ""
+        if choices and value not in choices:
+            self.problems.add(
+                self._path(name), f"must be one of {', '.join(choices)}, got {value!r}"
+            )
+        return value
+
+    def number(
+        self,
+        name: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float,
+        maximum: float,
+        integer: bool = False,
+    ) -> Any:
+        value = self._get(name, default)
+        if value is default:
+            return value
+        kinds = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            want = "an integer" if integer else "a number"
+            self.problems.add(self._path(name), f"must be {want}, got {_kind(value)}")
+            return default if default is not _MISSING else minimum
+        if not minimum <= value <= maximum:
+            self.problems.add(
+                self._path(name), f"must be between {minimum} and {maximum}, got {value}"
+            )
+        return value
+
+    def port(self, name: str, default: Any = _MISSING) -> Any:
+        return self.number(name, default, minimum=1, maximum=65535, integer=True)
+
+    def secret(self, name: str, *, required: bool = True) -> Secret | None:
+        """A secret named ``name``: read from ``name_file`` or ``name_env``, never inline.
+
+        A relative ``name_file`` is looked up in $CREDENTIALS_DIRECTORY, where systemd's
+        LoadCredential= puts it.
+        """
+        file_key, env_key = f"{name}_file", f"{name}_env"
+        self._seen.update({name, file_key, env_key})
+        if name in self._data:
+            self.problems.add(
+                self._path(name),
+                f"secrets are not written into the config; name a file with {file_key} "
+                f"or an environment variable with {env_key}",
+            )
+        file_name = self._data.get(file_key)
+        env_name = self._data.get(env_key)
+        if file_name is not None and env_name is not None:
+            self.problems.add(self._path(file_key), f"set only one of {file_key} and {env_key}")
+            return None
+        if file_name is not None:
+            return _secret_from_file(file_name, self._path(file_key), self.problems)
+        if env_name is not None:
+            return _secret_from_env(env_name, self._path(env_key), self.problems)
+        if required:
+            self.problems.add(self._path(name), f"required: set {file_key} or {env_key}")
+        return None
+
+    def table(self, name: str, *, required: bool = False) -> Table:
+        value = self._get(name, _MISSING if required else {})
+        return Table(value, self._path(name), self.problems)
+
+    def tables(self, name: str) -> Iterator[Table]:
+        """The tables of an array of tables (``[[name]]``)."""
+        value = self._get(name, [])
+        if not isinstance(value, list):
+            self.problems.add(self._path(name), f"must be a list of tables, got {_kind(value)}")
+            return
+        for index, item in enumerate(value):
+            yield Table(item, f"{self._path(name)}[{index}]", self.problems)
+
+    def finish(self) -> None:
+        """Report every key that nobody asked for: a typo must not pass silently."""
+        for name in sorted(set(self._data) - self._seen):
+            self.problems.add(self._path(name), "unknown key")
+
+
+def _secret_from_file(name: Any, key: str, problems: Problems) -> Secret | None:
+    if not isinstance(name, str) or not name:
+        problems.add(key, f"must be a file path, got {_kind(name)}")
+        return None
+    path = Path(name)
+    if not path.is_absolute():
+        base = os.environ.get("CREDENTIALS_DIRECTORY")
+        if not base:
+            problems.add(key, f"relative path {name!r} needs $CREDENTIALS_DIRECTORY (systemd)")
+            return None
+        path = Path(base) / path
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        problems.add(key, f"cannot read {path}: {err.strerror}")
+        return None
+    if not value:
+        problems.add(key, f"{path} is empty")
+        return None
+    return Secret(value, f"file {path}")
+
+
+def _secret_from_env(name: Any, key: str, problems: Problems) -> Secret | None:
+    if not isinstance(name, str) or not name:
+        problems.add(key, f"must be an environment variable name, got {_kind(name)}")
+        return None
+    value = os.environ.get(name, "")
+    if not value:
+        problems.add(key, f"environment variable {name} is not set or empty")
+        return None
+    return Secret(value, f"env {name}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
