@@ -1,0 +1,11 @@
+"""`make bench`: every benchmark in turn."""
+
+from __future__ import annotations
+
+import runpy
+
+BENCHMARKS = ["bench.exporter_scrape"]
+
+for name in BENCHMARKS:
+    print(f"\n##### {name}")
+    runpy.run_module(name, run_name="__main__")
