@@ -2,9 +2,11 @@
 
 The plug counts only "today" and "this month" (in Wh) and resets them at local midnight and at
 the start of a month; it has no running total. Prometheus's increase() needs one, so we add up
-the growth between reads: today's growth within a day, the month's growth across midnight, and
-today's value across a month boundary (when both reset). Only the energy between the last read
-before the month turns and midnight is lost, at most one scrape interval's worth.
+the month's growth between reads (it includes today, and midnight does not reset it), and
+today's value when the month total went down (a new month began). Only the energy between the
+last read before the month turns and midnight is lost, at most one scrape interval's worth.
+"Today" alone would not do: a read at 23:00 with 0 Wh and one at 01:00 with 500 Wh look like
+one day's growth, but the month knows the 500 Wh drawn before midnight too.
 """
 
 from __future__ import annotations
@@ -18,19 +20,15 @@ class EnergyCounter:
     def __init__(self) -> None:
         self.joules = 0.0
         self.created: float | None = None  # Unix time of the first read: the counter's start
-        self._last: tuple[float, float] | None = None
+        self._last_month: float | None = None
 
     def observe(self, today_wh: float, month_wh: float) -> float:
-        if self._last is None:
+        if self._last_month is None:
             self.created = time.time()
         else:
-            last_today, last_month = self._last
-            if today_wh >= last_today:
-                grown = today_wh - last_today
-            elif month_wh >= last_month:  # midnight passed, the month goes on
-                grown = month_wh - last_month
-            else:  # a new month: both totals started again
+            grown = month_wh - self._last_month
+            if grown < 0:  # a new month: both totals started again
                 grown = today_wh
             self.joules += grown * JOULES_PER_WH
-        self._last = (today_wh, month_wh)
+        self._last_month = month_wh
         return self.joules

@@ -31,6 +31,13 @@ def test_energy_counter_across_midnight_uses_the_month():
     assert c.joules == 5 * JOULES_PER_WH
 
 
+def test_energy_counter_across_midnight_when_today_looks_like_growth():
+    c = EnergyCounter()
+    c.observe(0, 3000)  # 23:00, an idle day so far
+    c.observe(500, 4000)  # 01:00: 500 Wh before midnight, 500 Wh after
+    assert c.joules == 1000 * JOULES_PER_WH
+
+
 def test_energy_counter_across_a_month_boundary():
     c = EnergyCounter()
     c.observe(480, 9000)  # 31st, 23:59
