@@ -38,9 +38,7 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
         await web.TCPSite(runner, host, port).start()
     except OSError as err:
         await runner.cleanup()
-        raise SystemExit(
-            f"balupi-exporter: cannot listen on {host}:{port}: {err.strerror}"
-        ) from None
+        raise ListenError(f"cannot listen on {host}:{port}: {err.strerror}") from None
     log.info("listening on http://%s:%d/metrics", host, port)
     try:
         await stop.wait()

@@ -29,7 +29,9 @@ def render_config(targets: dict[str, str], *, scrape_interval: str | None = None
     for default, actual in targets.items():
         text = text.replace(default, actual)
     if scrape_interval:
+        # A faster test scrape also needs a timeout no longer than its interval.
         text = text.replace("scrape_interval: 15s", f"scrape_interval: {scrape_interval}")
+        text = text.replace("scrape_timeout: 10s", f"scrape_timeout: {scrape_interval}")
     return text
 
 

@@ -1,0 +1,142 @@
+"""``make demo``: the whole BaluPi stack on this machine, with simulated hardware.
+
+Starts a simulated Tapo P110 (speaking KLAP like a real one), balupi-exporter and Debian's
+Prometheus on the documented loopback ports, prints where to look, and stops everything on
+Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from balupi.devstack.ports import port_in_use
+from balupi.devstack.process import ManagedProcess, StartError
+from balupi.devstack.prometheus import PROMETHEUS_YML, REPO, Prometheus
+
+PORTS = {"balupi-exporter": 9877, "prometheus": 9090, "simulated plug": 9999}
+DEMO_DIR = REPO / ".demo"
+# The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
+PLUG_USER = "demo@balupi.local"
+PLUG_PASSWORD = "demo-password"  # noqa: S105 - a simulator's password, not a real one
+
+
+def _config(plug_port: int, exporter_port: int) -> str:
+    return f"""\
+[exporter]
+listen_host = "127.0.0.1"
+listen_port = {exporter_port}
+
+[tapo]
+username = "{PLUG_USER}"
+password_env = "BALUPI_TAPO_PASSWORD"
+
+[[tapo.plugs]]
+name = "nas"
+host = "127.0.0.1"
+port = {plug_port}
+"""
+
+
+def main() -> int:
+    taken = [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
+    if taken:
+        print("The demo cannot start, these ports are already in use:", file=sys.stderr)
+        for line in taken:
+            print(f"  - {line}", file=sys.stderr)
+        print("Stop what holds them (`ss -ltnp` shows it), then run `make demo` again.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    DEMO_DIR.mkdir(exist_ok=True)
+    logs = DEMO_DIR / "logs"
+    config = DEMO_DIR / "balupi.toml"
+    config.write_text(_config(PORTS["simulated plug"], PORTS["balupi-exporter"]))
+    bin_dir = Path(sys.executable).parent
+    secret = {"BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD, "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD}
+
+    plug = ManagedProcess(
+        "simulated plug",
+        [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
+         "--port", str(PORTS["simulated plug"]), "--power", "38.5", "--username", PLUG_USER],
+        log_path=logs / "sim-tapo.log", env=secret,
+    )  # fmt: skip
+    exporter = ManagedProcess(
+        "balupi-exporter",
+        [str(bin_dir / "balupi-exporter"), "--config", str(config)],
+        log_path=logs / "exporter.log", env=secret,
+    )  # fmt: skip
+    prometheus = Prometheus(
+        DEMO_DIR / "prometheus", PROMETHEUS_YML.read_text(), port=PORTS["prometheus"]
+    )
+    started: list[ManagedProcess] = []
+    try:
+        _start(plug, started, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state")
+        _start(exporter, started, f"http://127.0.0.1:{PORTS['balupi-exporter']}/")
+        _start(prometheus, started, f"{prometheus.url}/-/ready")
+        _wait_for_power(prometheus, stop)
+        _print_where_to_look(prometheus.url)
+        while not stop.wait(1):
+            for proc in started:
+                if not proc.running:
+                    print(f"\n{proc.name} stopped unexpectedly:\n{proc.log_tail()}",
+                          file=sys.stderr)  # fmt: skip
+                    return 1
+        return 0
+    except StartError as err:
+        print(f"\nThe demo could not start: {err}", file=sys.stderr)
+        return 1
+    finally:
+        print("\nStopping the demo ...", flush=True)
+        for proc in reversed(started):
+            proc.stop()
+        print("Stopped. Logs are in .demo/logs/.")
+
+
+def _start(proc: ManagedProcess, started: list[ManagedProcess], ready_url: str) -> None:
+    print(f"Starting {proc.name} ...", end=" ", flush=True)
+    t0 = time.monotonic()
+    started.append(proc.start())
+    proc.wait_http(ready_url, timeout=60)
+    print(f"ready ({time.monotonic() - t0:.1f} s)", flush=True)
+
+
+def _wait_for_power(prometheus: Prometheus, stop: threading.Event) -> None:
+    """Show progress until Prometheus has scraped the plug's power for the first time."""
+    print("Waiting for Prometheus's first scrape of the plug ", end="", flush=True)
+    t0 = time.monotonic()
+    while not stop.is_set() and time.monotonic() - t0 < 60:
+        if prometheus.query("tapo_power_watts"):
+            print(f" seen after {time.monotonic() - t0:.0f} s", flush=True)
+            return
+        print(".", end="", flush=True)
+        stop.wait(1)
+    print(" (not yet: see .demo/logs/)", flush=True)
+
+
+def _print_where_to_look(prom_url: str) -> None:
+    plug = f"http://127.0.0.1:{PORTS['simulated plug']}"
+    exporter = f"http://127.0.0.1:{PORTS['balupi-exporter']}"
+    graph = f"{prom_url}/graph?g0.expr=tapo_power_watts&g0.tab=0&g0.range_input=15m"
+    print(
+        f"""
+BaluPi demo is running (simulated hardware, loopback only):
+  Power in Prometheus:  {graph}
+  Exporter metrics:     {exporter}/metrics?collect[]=tapo
+  Simulated plug state: {plug}/sim/state
+Change the simulated NAS's draw and watch the graph follow:
+  curl -X POST {plug}/sim/control -d '{{"power_watts": 45}}'
+Press Ctrl-C to stop everything.""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
