@@ -58,6 +58,9 @@ class TapoConfig:
     plugs: tuple[PlugConfig, ...] = ()
     # python-kasa's timeout for one request to a plug.
     request_timeout_seconds: float = 3.0
+    # What a kWh costs, for the cost recording rules; None: no price exported.
+    price_per_kwh: float | None = None
+    currency: str = "EUR"
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def _tapo(t: Table) -> TapoConfig:
     timeout = t.number(
         "request_timeout_seconds", d.request_timeout_seconds, minimum=0.5, maximum=60
     )
+    price = t.number("price_per_kwh", None, minimum=0, maximum=100)
+    currency = t.string("currency", d.currency)
     plugs = []
     names: set[str] = set()
     for p in t.tables("plugs"):
@@ -123,7 +128,12 @@ def _tapo(t: Table) -> TapoConfig:
         names.add(plug.name)
         plugs.append(plug)
     t.finish()
-    return TapoConfig(plugs=tuple(plugs), request_timeout_seconds=float(timeout))
+    return TapoConfig(
+        plugs=tuple(plugs),
+        request_timeout_seconds=float(timeout),
+        price_per_kwh=None if price is None else float(price),
+        currency=currency,
+    )
 
 
 def _plug(t: Table, username: str | None, password: Secret | None) -> PlugConfig:

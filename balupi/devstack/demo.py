@@ -15,7 +15,7 @@ from pathlib import Path
 
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
-from balupi.devstack.prometheus import PROMETHEUS_YML, REPO, Prometheus
+from balupi.devstack.prometheus import REPO, Prometheus, render_config
 
 PORTS = {"balupi-exporter": 9877, "prometheus": 9090, "simulated plug": 9999}
 DEMO_DIR = REPO / ".demo"
@@ -73,9 +73,7 @@ def main() -> int:
         [str(bin_dir / "balupi-exporter"), "--config", str(config)],
         log_path=logs / "exporter.log", env=secret,
     )  # fmt: skip
-    prometheus = Prometheus(
-        DEMO_DIR / "prometheus", PROMETHEUS_YML.read_text(), port=PORTS["prometheus"]
-    )
+    prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
     started: list[ManagedProcess] = []
     try:
         _start(plug, started, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state")

@@ -23,9 +23,13 @@ def prometheus_binary() -> str:
     return found
 
 
+RULES_DIR = REPO / "prometheus" / "rules"
+
+
 def render_config(targets: dict[str, str], *, scrape_interval: str | None = None) -> str:
-    """The repository's prometheus.yml with its default addresses replaced (for tests)."""
-    text = PROMETHEUS_YML.read_text()
+    """The repository's prometheus.yml with its default addresses replaced, for a copy that
+    runs from another folder (its rule files stay the repository's)."""
+    text = PROMETHEUS_YML.read_text().replace("- rules/", f"- {RULES_DIR}/")
     for default, actual in targets.items():
         text = text.replace(default, actual)
     if scrape_interval:
