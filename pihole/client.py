@@ -221,6 +221,8 @@ class PiholeClient:
         try:
             return status, json_module.loads(text)
         except ValueError:
+            if status >= 400:
+                return status, None  # an error page: the status says enough
             raise errors.PiholeProtocolError(
                 f"{self.where}: {method} {path} answered {status} with non-JSON: is pihole.url "
                 "Pi-hole v6's web server?"
