@@ -49,7 +49,9 @@ def pihole_process(
     )  # fmt: skip
 
 
-def where_to_look(api_port: int = PIHOLE_API_PORT, dns_port: int = PIHOLE_DNS_PORT) -> str:
-    return f"""  Pi-hole in Prometheus: http://127.0.0.1:9090/graph?g0.expr=pihole_dns_queries_today
+def where_to_look(
+    prom_url: str, api_port: int = PIHOLE_API_PORT, dns_port: int = PIHOLE_DNS_PORT
+) -> str:
+    return f"""  Pi-hole in Prometheus: {prom_url}/graph?g0.expr=pihole_dns_queries_today&g0.tab=0
   Simulated Pi-hole:     http://127.0.0.1:{api_port}/sim/state
-  Its DNS (dnsmasq):     dig -p {dns_port} @127.0.0.1 baluhost.local"""
+  Its DNS (dnsmasq):     dig +short -p {dns_port} @127.0.0.1 baluhost.local"""
