@@ -63,7 +63,7 @@ class PiholeClient:
 
     async def top_domains(self, count: int, *, blocked: bool = False) -> list[tuple[str, int]]:
         params = {"count": str(count), "blocked": "true" if blocked else "false"}
-        answer = _object(await self.request("GET", "/stats/top_domains", params=params), "")
+        answer = _object(await self.request("GET", "/stats/top_domains", params=params), self.where)
         return [
             (str(d.get("domain")), int(d.get("count") or 0))
             for d in answer.get("domains") or []
@@ -72,7 +72,7 @@ class PiholeClient:
 
     async def top_clients(self, count: int) -> list[tuple[str, str, int]]:
         params = {"count": str(count)}
-        answer = _object(await self.request("GET", "/stats/top_clients", params=params), "")
+        answer = _object(await self.request("GET", "/stats/top_clients", params=params), self.where)
         return [
             (str(c.get("ip")), str(c.get("name") or ""), int(c.get("count") or 0))
             for c in answer.get("clients") or []
