@@ -3,6 +3,7 @@ process -> Debian's Prometheus, which scrapes the Pi-hole collector as its own j
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -42,19 +43,10 @@ def wait_for(prometheus: Prometheus, expr: str, expected: float, timeout: float 
 
 def test_prometheus_scrapes_pihole_as_its_own_job(tmp_path):
     api_port, dns_port, exporter_port, prom_port = (free_port() for _ in range(4))
-    pihole = pihole_demo.pihole_process(
-        BIN, tmp_path, tmp_path / "pihole", api_port=api_port, dns_port=dns_port
-    ).start()
     config = tmp_path / "balupi.toml"
     config.write_text(
         f'[exporter]\nlisten_host = "127.0.0.1"\nlisten_port = {exporter_port}\n'
         + pihole_demo.pihole_config(api_port)
-    )
-    exporter = ManagedProcess(
-        "exporter",
-        [str(BIN / "balupi-exporter"), "--config", str(config)],
-        log_path=tmp_path / "exporter.log",
-        env=pihole_demo.ENV,
     )
     targets = {
         "localhost:9877": f"127.0.0.1:{exporter_port}",
@@ -64,20 +56,27 @@ def test_prometheus_scrapes_pihole_as_its_own_job(tmp_path):
     prom_config = render_config(targets, scrape_interval="1s").replace(
         "scrape_timeout: 10s", "scrape_timeout: 1s"
     )
-    prometheus = Prometheus(tmp_path / "prom", prom_config, port=prom_port)
-    try:
+    with contextlib.ExitStack() as running:  # every child stops, whatever fails
+        pihole = pihole_demo.pihole_process(
+            BIN, tmp_path, tmp_path / "pihole", api_port=api_port, dns_port=dns_port
+        ).start()
+        running.callback(pihole.stop)
         pihole.wait_http(f"http://127.0.0.1:{api_port}/sim/state")
-        exporter.start().wait_http(f"http://127.0.0.1:{exporter_port}/")
-        prometheus.start().wait_ready()
+        exporter = ManagedProcess(
+            "exporter",
+            [str(BIN / "balupi-exporter"), "--config", str(config)],
+            log_path=tmp_path / "exporter.log",
+            env=pihole_demo.ENV,
+        ).start()
+        running.callback(exporter.stop)
+        exporter.wait_http(f"http://127.0.0.1:{exporter_port}/")
+        prometheus = Prometheus(tmp_path / "prom", prom_config, port=prom_port).start()
+        running.callback(prometheus.stop)
+        prometheus.wait_ready()
         wait_for(prometheus, 'up{job="pihole"}', 1)
         wait_for(prometheus, 'pihole_up{job="pihole"}', 1)
         assert prometheus.query('pihole_dns_queries_today{job="pihole"}')
         assert not prometheus.query('pihole_up{job="tapo"}')  # each source in its own job
         assert sim_state(api_port)["open_sessions"] == 1
-    finally:
-        prometheus.stop()
         assert exporter.stop() == 0, exporter.log_tail()
-    try:
         assert sim_state(api_port)["open_sessions"] == 0  # the stopped exporter logged out
-    finally:
-        pihole.stop()
