@@ -101,6 +101,12 @@ class _Families:
         self.top_sources = _gauge(
             "pihole_top_sources", "Clients with most queries", "source", "source_name"
         )
+        self.destinations = _gauge(
+            "pihole_forward_destinations",
+            "Queries sent to each upstream (FTL counts its blocklist and cache as ones too)",
+            "destination",
+            "destination_name",
+        )
         self.seats = _gauge(
             "pihole_api_sessions", "API sessions holding a seat in Pi-hole now (all clients)"
         )
@@ -160,6 +166,8 @@ class _Families:
             self.top_ads.add_metric([*self.host, domain], count)
         for ip, name, count in reading.top_sources:
             self.top_sources.add_metric([*self.host, ip, name], count)
+        for ip, name, count in reading.forward_destinations:
+            self.destinations.add_metric([*self.host, ip, name], count)
 
     def _set(self, family: GaugeMetricFamily, labels: list[str], value: Any) -> None:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -170,6 +178,6 @@ class _Families:
             self.up, self.blocked_domains, self.queries, self.ads, self.ads_pct,
             self.unique_domains, self.forwarded, self.cached, self.clients_seen, self.clients,
             self.all_types, self.rate, self.types, self.reply, self.status, self.top_queries,
-            self.top_ads, self.top_sources, self.seats, self.seats_max, self.logins,
-            self.errors, self.duration,
+            self.top_ads, self.top_sources, self.destinations, self.seats, self.seats_max,
+            self.logins, self.errors, self.duration,
         ]  # fmt: skip

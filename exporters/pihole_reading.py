@@ -1,4 +1,4 @@
-"""What one read of Pi-hole yields: its summary and the seats and top lists we asked for."""
+"""What one read of Pi-hole yields: its summary, blocking state, seats, upstreams, top lists."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 
 from balupi.pihole.client import PiholeClient
 from balupi.pihole.errors import PiholeError
+
+MAX_UPSTREAMS = 20
 
 
 @dataclass(frozen=True)
@@ -19,19 +21,23 @@ class PiholeReading:
     top_queries: list[tuple[str, int]]
     top_ads: list[tuple[str, int]]
     top_sources: list[tuple[str, str, int]]
+    forward_destinations: list[tuple[str, str, int]]
 
 
 async def read_pihole(client: PiholeClient, top_items: int) -> PiholeReading:
     """All requests at once; they share the one session (the first one logs in)."""
-    summary, blocking, seats, seats_max, top = await asyncio.gather(
+    summary, blocking, seats, seats_max, upstreams, top = await asyncio.gather(
         client.summary(),
         client.blocking(),
         _optional(_sessions_in_use(client)),
         _optional(client.max_sessions()),
+        _optional(client.upstreams()),
         _top(client, top_items),
     )
     queries, ads, sources = top
-    return PiholeReading(summary, blocking, seats, seats_max, queries, ads, sources)
+    # Pi-hole has a handful of upstreams; the bound only guards against a surprise.
+    destinations = (upstreams or [])[:MAX_UPSTREAMS]
+    return PiholeReading(summary, blocking, seats, seats_max, queries, ads, sources, destinations)
 
 
 async def _sessions_in_use(client: PiholeClient) -> int:

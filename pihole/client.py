@@ -79,6 +79,16 @@ class PiholeClient:
             if isinstance(c, dict) and c.get("ip")
         ][:count]
 
+    async def upstreams(self) -> list[tuple[str, str, int]]:
+        """Where Pi-hole sends queries, with counts: (ip, name, count); FTL lists its
+        blocklist and cache as pseudo upstreams too."""
+        answer = _object(await self.request("GET", "/stats/upstreams"), self.where)
+        return [
+            (str(u.get("ip")), str(u.get("name") or ""), int(u.get("count") or 0))
+            for u in answer.get("upstreams") or []
+            if isinstance(u, dict) and u.get("ip")
+        ]
+
     async def dns_hosts(self) -> list[str]:
         answer = await self.request("GET", "/config/dns/hosts")
         hosts = _dig(answer, "config", "dns", "hosts")

@@ -29,6 +29,8 @@ EKO_NAMES = [
     "pihole_ads_percentage_today", "pihole_unique_domains", "pihole_queries_forwarded",
     "pihole_queries_cached", "pihole_clients_ever_seen", "pihole_unique_clients",
     "pihole_querytypes", "pihole_reply", "pihole_status",
+    # not in the list, but a panel of dashboard 10176 shows it
+    "pihole_dns_queries_all_types", "pihole_forward_destinations",
 ]  # fmt: skip
 EXPORTER = ExporterConfig(deadline_seconds=9.0, deadline_margin_seconds=0.5)
 
@@ -74,6 +76,8 @@ async def test_eko_names_and_session_seats(sim, aiohttp_client):
     assert value(found, "pihole_querytypes", type="A") > 0
     assert value(found, "pihole_reply", type="IP") > 0
     assert value(found, "pihole_status") == 1
+    assert value(found, "pihole_forward_destinations", destination="9.9.9.9") > 0
+    assert value(found, "pihole_forward_destinations", destination="cache") > 0
     assert value(found, "pihole_domains_being_blocked") == 123456
     assert value(found, "pihole_api_sessions") == 1
     assert value(found, "pihole_api_sessions_max") == 16

@@ -31,6 +31,7 @@ async def test_client_and_simulator_speak_the_spec():
     await client.top_domains(5)
     await client.top_domains(5, blocked=True)
     await client.top_clients(5)
+    assert ("9.9.9.9", "dns9.quad9.net") in [(ip, n) for ip, n, _ in await client.upstreams()]
     await client.set_host_record("baluhost.local", "192.168.1.6")
     await client.set_local_ttl(3)
     assert await client.local_ttl() == 3

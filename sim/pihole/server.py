@@ -30,6 +30,7 @@ def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Any] = ()) -> web
     r.add_get("/api/stats/summary", get_summary)
     r.add_get("/api/stats/top_domains", get_top_domains)
     r.add_get("/api/stats/top_clients", get_top_clients)
+    r.add_get("/api/stats/upstreams", get_upstreams)
     r.add_get("/api/dns/blocking", get_blocking)
     r.add_post("/api/dns/blocking", post_blocking)
     r.add_get("/api/config", get_config)
@@ -180,6 +181,10 @@ async def get_top_domains(request: web.Request) -> web.Response:
 
 async def get_top_clients(request: web.Request) -> web.Response:
     return answer(request.app[SIM_KEY].stats.top_clients(_count(request)))
+
+
+async def get_upstreams(request: web.Request) -> web.Response:
+    return answer(request.app[SIM_KEY].stats.upstreams())
 
 
 async def get_blocking(request: web.Request) -> web.Response:

@@ -86,6 +86,24 @@ class SimStats:
             "blocked_queries": self.status["GRAVITY"],
         }
 
+    def upstreams(self) -> dict:
+        """FTL lists its blocklist and cache as pseudo upstreams (port -1) beside the real one."""
+        forwarded = self.status["FORWARDED"]
+
+        def upstream(ip: str, name: str, port: int, count: int, response: float) -> dict:
+            stats = {"response": response, "variance": response / 4}
+            return {"ip": ip, "name": name, "port": port, "count": count, "statistics": stats}
+
+        return {
+            "upstreams": [
+                upstream("blocklist", "blocklist", -1, self.status["GRAVITY"], 0.0),
+                upstream("cache", "cache", -1, self.status["CACHE"], 0.0),
+                upstream("9.9.9.9", "dns9.quad9.net", 53, forwarded, 0.021),
+            ],
+            "forwarded_queries": forwarded,
+            "total_queries": sum(self.types.values()),
+        }
+
     def top_clients(self, count: int) -> dict:
         names = dict(CLIENTS)
         top = sorted(self.clients.items(), key=lambda kv: -kv[1])[:count]
