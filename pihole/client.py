@@ -19,7 +19,14 @@ from typing import Any
 import aiohttp
 
 from balupi.pihole import errors
-from balupi.pihole.records import addresses_of, local_ttl_of, with_local_ttl, with_record
+from balupi.pihole.records import (
+    addresses_of,
+    check_address,
+    check_hostname,
+    local_ttl_of,
+    with_local_ttl,
+    with_record,
+)
 from balupi.secret import Secret
 
 log = logging.getLogger("balupi.pihole")
@@ -105,7 +112,11 @@ class PiholeClient:
         Pi-hole applies the whole dns.hosts list at once, so DNS never sees the name without a
         record or with two. Returns the new list.
         """
-        hosts = with_record(await self.dns_hosts(), name, address)
+        check_hostname(name), check_address(address)  # bad input fails before any request
+        old = await self.dns_hosts()
+        hosts = with_record(old, name, address)
+        if hosts == old:
+            return hosts  # already so: no reload in Pi-hole
         await self.request(
             "PATCH",
             "/config",
@@ -123,9 +134,12 @@ class PiholeClient:
     async def set_local_ttl(self, seconds: int) -> None:
         """Set ``local-ttl`` for local records. Pi-hole restarts FTL for this (DNS pauses for a
         second or two), so BaluPi does it only when asked to."""
+        with_local_ttl([], seconds)  # bad input fails before any request
         answer = await self.request("GET", "/config/misc/dnsmasq_lines")
-        lines = _dig(answer, "config", "misc", "dnsmasq_lines")
-        new = with_local_ttl([str(x) for x in lines or []], seconds)
+        lines = [str(x) for x in _dig(answer, "config", "misc", "dnsmasq_lines") or []]
+        if local_ttl_of(lines) == seconds:
+            return  # already so: no FTL restart
+        new = with_local_ttl(lines, seconds)
         log.warning("%s: setting local-ttl=%d restarts Pi-hole's DNS (FTL)", self.where, seconds)
         await self.request(
             "PATCH",

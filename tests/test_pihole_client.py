@@ -108,6 +108,9 @@ async def test_record_switch_keeps_every_other_record(sim):
     assert new == sim.pihole.hosts == ["10.0.0.1 router", "192.168.1.99 baluhost.local"]
     with pytest.raises(ValueError, match="not an IP address"):
         await client.set_host_record("baluhost.local", "nas")
+    changes = sim.pihole.config_changes
+    assert await client.set_host_record("baluhost.local", "192.168.1.99") == new  # already so
+    assert sim.pihole.config_changes == changes  # no PATCH, no reload
     await client.close()
 
 
@@ -119,6 +122,9 @@ async def test_local_ttl_is_read_and_set_with_a_warning(sim, caplog):
     assert await client.local_ttl() == 5
     assert sim.pihole.config["misc"]["dnsmasq_lines"] == ["local-ttl=5"]
     assert "restarts Pi-hole's DNS" in caplog.text
+    caplog.clear()
+    await client.set_local_ttl(5)  # already so: no second restart
+    assert "restarts Pi-hole's DNS" not in caplog.text
     await client.close()
 
 

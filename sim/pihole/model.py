@@ -50,6 +50,7 @@ class SimulatedPihole:
         self.stats = SimStats()
         self.blocking = "enabled"
         self.delay_seconds = 0.0  # a slow Pi-hole: every /api answer waits this long
+        self.config_changes = 0  # applied PATCH/PUT/DELETE of the config
         lines = [] if settings.local_ttl is None else [f"local-ttl={settings.local_ttl}"]
         self.config: dict[str, Any] = {
             "dns": {"hosts": list(settings.hosts), "port": settings.dns_port or 53},
@@ -119,6 +120,7 @@ class SimulatedPihole:
 
     async def _apply(self, new: dict[str, Any]) -> None:
         old, self.config = self.config, new
+        self.config_changes += 1
         api = new["webserver"]["api"]
         self.settings.app_sudo = api["app_sudo"]
         self.sessions.max_sessions = api["max_sessions"]
