@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from balupi.config_pihole import PiholeConfig, parse_pihole
 from balupi.config_reader import Problems, Table
 from balupi.secret import Secret
 
@@ -67,6 +68,8 @@ class TapoConfig:
 class Config:
     exporter: ExporterConfig = ExporterConfig()
     tapo: TapoConfig = TapoConfig()
+    # None when the file has no [pihole] section: the Pi-hole collector is then left out.
+    pihole: PiholeConfig | None = None
 
 
 def load_config(path: Path) -> Config:
@@ -91,6 +94,7 @@ def parse_config(data: dict, problems: Problems) -> Config:
     config = Config(
         exporter=_exporter(root.table("exporter")),
         tapo=_tapo(root.table("tapo")),
+        pihole=parse_pihole(root.table("pihole")) if root.has("pihole") else None,
     )
     root.finish()
     return config

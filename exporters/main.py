@@ -1,4 +1,4 @@
-"""``balupi-exporter``: serves the Tapo (and later Pi-hole) collectors on /metrics."""
+"""``balupi-exporter``: serves the Tapo and Pi-hole collectors on /metrics."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from aiohttp import web
 from balupi.config import DEFAULT_PATH, Config, ConfigError, load_config
 from balupi.exporters.app import make_app
 from balupi.exporters.collector import AsyncCollector
+from balupi.exporters.pihole_collector import PiholeCollector
 from balupi.exporters.tapo_collector import TapoCollector
 
 log = logging.getLogger("balupi.exporter")
@@ -26,7 +27,10 @@ class ListenError(Exception):
 def build_collectors(config: Config) -> list[AsyncCollector]:
     # A device query may outlive one scrape (the next joins it) but never the longest deadline.
     limit = config.exporter.deadline_seconds
-    return [TapoCollector(config.tapo, query_limit=limit)]
+    collectors: list[AsyncCollector] = [TapoCollector(config.tapo, query_limit=limit)]
+    if config.pihole is not None:
+        collectors.append(PiholeCollector(config.pihole, query_limit=limit))
+    return collectors
 
 
 async def serve(config: Config, stop: asyncio.Event) -> None:

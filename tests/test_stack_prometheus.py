@@ -135,7 +135,7 @@ def test_exporter_port_in_use_is_a_clear_message(tmp_path):
     assert "Traceback" not in run.stderr
 
 
-DEMO_PORTS = (9877, 9090, 9999)
+DEMO_PORTS = (9877, 9090, 9999, 8080, 8053)
 
 
 def test_demo_names_a_taken_port():

@@ -13,11 +13,17 @@ import threading
 import time
 from pathlib import Path
 
+from balupi.devstack import pihole_demo
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import REPO, Prometheus, render_config
 
-PORTS = {"balupi-exporter": 9877, "prometheus": 9090, "simulated plug": 9999}
+PORTS = {
+    "balupi-exporter": 9877,
+    "prometheus": 9090,
+    "simulated plug": 9999,
+    **pihole_demo.PORTS,
+}
 DEMO_DIR = REPO / ".demo"
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
@@ -58,9 +64,16 @@ def main() -> int:
     DEMO_DIR.mkdir(exist_ok=True)
     logs = DEMO_DIR / "logs"
     config = DEMO_DIR / "balupi.toml"
-    config.write_text(_config(PORTS["simulated plug"], PORTS["balupi-exporter"]))
+    config.write_text(
+        _config(PORTS["simulated plug"], PORTS["balupi-exporter"]) + pihole_demo.pihole_config()
+    )
     bin_dir = Path(sys.executable).parent
-    secret = {"BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD, "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD}
+    secret = {
+        "BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD,
+        "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD,
+        **pihole_demo.ENV,
+    }
+    pihole = pihole_demo.pihole_process(bin_dir, logs, DEMO_DIR / "pihole")
 
     plug = ManagedProcess(
         "simulated plug",
@@ -77,6 +90,7 @@ def main() -> int:
     started: list[ManagedProcess] = []
     try:
         _start(plug, started, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state")
+        _start(pihole, started, pihole_demo.READY_URL)
         _start(exporter, started, f"http://127.0.0.1:{PORTS['balupi-exporter']}/")
         _start(prometheus, started, f"{prometheus.url}/-/ready")
         _wait_for_power(prometheus, stop)
@@ -131,6 +145,7 @@ BaluPi demo is running (simulated hardware, loopback only):
   Simulated plug state: {plug}/sim/state
 Change the simulated NAS's draw and watch the graph follow:
   curl -X POST {plug}/sim/control -d '{{"power_watts": 45}}'
+{pihole_demo.where_to_look(prom_url)}
 Press Ctrl-C to stop everything.""",
         flush=True,
     )
