@@ -11,6 +11,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from balupi.config_handshake import (
+    DnsConfig,
+    HandshakeConfig,
+    NasConfig,
+    parse_dns,
+    parse_handshake,
+    parse_nas,
+)
 from balupi.config_reader import Problems, Table
 from balupi.secret import Secret
 
@@ -64,6 +72,10 @@ class TapoConfig:
 class Config:
     exporter: ExporterConfig = ExporterConfig()
     tapo: TapoConfig = TapoConfig()
+    # Only balupi-handshake needs these; when [handshake] is there, [nas] and [dns] must be too.
+    handshake: HandshakeConfig | None = None
+    nas: NasConfig | None = None
+    dns: DnsConfig | None = None
 
 
 def load_config(path: Path) -> Config:
@@ -88,9 +100,20 @@ def parse_config(data: dict, problems: Problems) -> Config:
     config = Config(
         exporter=_exporter(root.table("exporter")),
         tapo=_tapo(root.table("tapo")),
+        **_handshake_sections(root),
     )
     root.finish()
     return config
+
+
+def _handshake_sections(root: Table) -> dict:
+    if not any(root.has(name) for name in ("handshake", "nas", "dns")):
+        return {}
+    return {
+        "handshake": parse_handshake(root.table("handshake", required=True)),
+        "nas": parse_nas(root.table("nas", required=True)),
+        "dns": parse_dns(root.table("dns", required=True)),
+    }
 
 
 def _exporter(t: Table) -> ExporterConfig:

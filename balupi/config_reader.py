@@ -68,6 +68,18 @@ class Table:
             )
         return value
 
+    def string_list(self, name: str, default: Any = _MISSING) -> Any:
+        """A list of non-empty strings, e.g. a command's argv (never run through a shell)."""
+        value = self._get(name, default)
+        if value is default:
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.problems.add(
+                self._path(name), f"must be a list of non-empty strings, got {_kind(value)}"
+            )
+            return default if default is not _MISSING else []
+        return value
+
     def number(
         self,
         name: str,
@@ -123,6 +135,8 @@ class Table:
 
     def table(self, name: str, *, required: bool = False) -> Table:
         value = self._get(name, _MISSING if required else {})
+        if value is _MISSING:  # already reported as missing; its own keys are listed too
+            value = {}
         return Table(value, self._path(name), self.problems)
 
     def tables(self, name: str) -> Iterator[Table]:

@@ -21,6 +21,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_example_config_is_valid(tmp_path, monkeypatch):
     (tmp_path / "tapo-password").write_text("s3cret\n")
+    (tmp_path / "handshake-secret").write_text("a-long-enough-shared-secret\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     config = load_config(REPO / "config" / "balupi.example.toml")
     assert config.exporter.listen_port == 9877
