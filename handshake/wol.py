@@ -11,7 +11,7 @@ class WakeError(Exception):
 
 def send_magic_packet(mac: str, broadcast: str, port: int) -> None:
     try:
-        wakeonlan.send_magic_packet(mac, ip_address=broadcast, port=port)
+        wakeonlan.wake(mac, host=broadcast, port=port)
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise WakeError(f"cannot send the magic packet to {broadcast}:{port}: {reason}") from None

@@ -30,32 +30,43 @@ def write_config(
     handshake: str = "",
     nas: str = "",
 ) -> Path:
+    """A config on the given ports; ``handshake``/``nas`` lines replace the defaults below."""
     secret_file = tmp_path / "handshake-secret"
     secret_file.write_text(SECRET + "\n")
+    handshake_lines = {
+        "secret_file": f'"{secret_file}"',
+        "state_file": f'"{tmp_path / "state" / "state.json"}"',
+        "snapshot_dir": f'"{tmp_path / "snapshot"}"',
+        "inbox_dir": f'"{tmp_path / "inbox"}"',
+        "wake_min_interval_seconds": "0.5",
+    }
+    nas_lines = {
+        "url": f'"http://127.0.0.1:{nas_port}"',
+        "ip": f'"{NAS_IP}"',
+        "mac": f'"{NAS_MAC}"',
+        "wol_broadcast": '"127.0.0.1"',
+        "wol_port": str(wol_port),
+        "heartbeat_interval_seconds": "0.1",
+        "heartbeat_retry_seconds": "0.05",
+        "heartbeat_timeout_seconds": "1.0",
+        "wake_poll_seconds": "0.05",
+        "wake_timeout_seconds": "20",
+        "health_grace_seconds": "60",
+    }
+    for table, extra in ((handshake_lines, handshake), (nas_lines, nas)):
+        for line in extra.splitlines():
+            if "=" in line:
+                key, value = (part.strip() for part in line.split("=", 1))
+                table[key] = value
+
+    def section(name: str, table: dict[str, str]) -> str:
+        return f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in table.items())
+
     path = tmp_path / "balupi.toml"
     path.write_text(
-        f"""
-[handshake]
-secret_file = "{secret_file}"
-state_file = "{tmp_path / "state" / "state.json"}"
-snapshot_dir = "{tmp_path / "snapshot"}"
-inbox_dir = "{tmp_path / "inbox"}"
-wake_min_interval_seconds = 0.5
-{handshake}
-[nas]
-url = "http://127.0.0.1:{nas_port}"
-ip = "{NAS_IP}"
-mac = "{NAS_MAC}"
-wol_broadcast = "127.0.0.1"
-wol_port = {wol_port}
-heartbeat_interval_seconds = 0.1
-heartbeat_retry_seconds = 0.05
-heartbeat_timeout_seconds = 1.0
-wake_poll_seconds = 0.05
-wake_timeout_seconds = 20
-health_grace_seconds = 60
-{nas}
-[dns]
+        section("handshake", handshake_lines)
+        + section("nas", nas_lines)
+        + f"""[dns]
 backend = "hostsfile"
 hostname = "{HOSTNAME}"
 pi_ip = "{PI_IP}"
