@@ -9,19 +9,11 @@ import pytest
 
 from balupi.config import Config
 from balupi.devstack.dnsmasq import Dnsmasq
-from balupi.devstack.ports import free_port
+from balupi.devstack.ports import free_port, free_udp_port
 from balupi.handshake.hostsfile_backend import HostsFileBackend
 from balupi.handshake.service import Service, build_service
 from balupi.sim.nas.server import NasSimConfig, SimulatedNas
 from tests.handshake_helpers import NAS_MAC, SECRET, load, write_config
-
-
-def free_udp_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
