@@ -91,7 +91,8 @@ class NasController:
         if saved is not None:
             self.saved, self.restored = saved, True
             log.info("restored state %s (since %s)", saved.state, _iso(saved.since))
-        self.switcher.want(self._dns_target(self.saved.state))
+            self.switcher.want(self._dns_target(saved.state))
+        # Without a saved state the first probe decides: no switch before we know.
 
     def first_probe(self, result: ProbeResult) -> None:
         """Without a saved state, the live probe decides where we start."""
