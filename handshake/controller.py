@@ -24,6 +24,8 @@ from balupi.handshake.wol import WakeError, send_magic_packet
 log = logging.getLogger("balupi.handshake")
 
 WAKE_BUCKETS = (5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
+# Where a NAS that stays healthy without announcing itself gets DNS back after the grace time.
+_GRACE_STATES = (NasState.OFFLINE, NasState.WAKING, NasState.SHUTTING_DOWN)
 HEARTBEAT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -200,7 +202,7 @@ class NasController:
             self._fire(Event.WENT_DOWN, "stopped answering after its announcement")
         elif state is NasState.UNREACHABLE and hb.successes >= nas.successes_to_recover:
             self._fire(Event.RECOVERED, f"{hb.successes} healthy heartbeats in a row")
-        elif state in (NasState.OFFLINE, NasState.WAKING) and self._healthy_for_grace():
+        elif state in _GRACE_STATES and self._healthy_for_grace():
             self._fire(Event.HEALTHY_WITHOUT_ANNOUNCE, "healthy without announcing itself")
         elif state is NasState.WAKING and not result.ok:
             elapsed = self.wake_elapsed()

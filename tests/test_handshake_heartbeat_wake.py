@@ -111,3 +111,16 @@ async def test_start_up_reconciles_the_dns_record_as_it_really_is(make_stack):
     hosts.write_text(hosts.read_text().replace(NAS_IP, PI_IP))
     await stack.start()
     await until_dig(stack.dnsmasq.port, NAS_IP)
+
+
+async def test_a_called_off_shutdown_gets_dns_back_after_the_grace_time(make_stack):
+    from tests.handshake_helpers import baluhost_request
+
+    stack = await make_stack(nas="health_grace_seconds = 0.3")
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    headers, data = baluhost_request("/api/nas-going-offline", None)
+    assert (await stack.client.post("/api/nas-going-offline", data=data, headers=headers)).ok
+    assert stack.controller.state is NasState.SHUTTING_DOWN
+    # It keeps answering and never comes down: after the grace time DNS goes back.
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online again")
+    await until_dig(stack.dnsmasq.port, NAS_IP)
