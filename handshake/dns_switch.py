@@ -40,11 +40,14 @@ class DnsSwitcher:
         *,
         first_retry_seconds: float = 0.5,
         max_retry_seconds: float = 30.0,
+        attempt_timeout_seconds: float = 15.0,
     ) -> None:
         self.backend = backend
         self.hostname = hostname
         self.first_retry = first_retry_seconds
         self.max_retry = max_retry_seconds
+        # A backend that hangs must not stall the switch: an attempt that takes longer failed.
+        self.attempt_timeout = attempt_timeout_seconds
         self.status = DnsStatus()
         self._changed = asyncio.Event()
         self._settled = asyncio.Event()
@@ -95,13 +98,20 @@ class DnsSwitcher:
                 self._settled.set()
                 continue
             try:
-                await self.backend.switch(self.hostname, wanted)
+                await self._attempt(wanted)
             except DnsSwitchError as err:
                 self._failed(wanted, str(err))
                 await self._back_off()
                 self._changed.set()  # try again (or the newer wish)
                 continue
             self._succeeded(wanted)
+
+    async def _attempt(self, ip: str) -> None:
+        try:
+            async with asyncio.timeout(self.attempt_timeout):
+                await self.backend.switch(self.hostname, ip)
+        except TimeoutError:
+            raise DnsSwitchError(f"no answer within {self.attempt_timeout:g} s") from None
 
     def _succeeded(self, ip: str) -> None:
         previous = self.status.current
