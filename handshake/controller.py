@@ -194,6 +194,11 @@ class NasController:
             hb.successes = 0
             hb.misses += 1
             hb.healthy_since = None
+            if self.state is NasState.ONLINE:
+                log.warning(
+                    "heartbeat missed (%d of %d before a takeover): %s",
+                    hb.misses, nas.misses_before_takeover, result.error,
+                )  # fmt: skip
         state = self.state
         if state is NasState.ONLINE and hb.misses >= nas.misses_before_takeover:
             self.stats.takeovers += 1

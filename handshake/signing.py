@@ -65,7 +65,7 @@ class Verifier:
     secret: str
     window_seconds: float = 60.0
     clock: Callable[[], float] = time.time
-    max_remembered: int = 100_000
+    max_remembered: int = 10_000
 
     def __post_init__(self) -> None:
         # signature -> the time it stops being acceptable anyway
