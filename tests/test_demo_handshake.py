@@ -51,3 +51,6 @@ def test_demo_wakes_the_simulated_nas(tmp_path):
     finally:
         assert demo.stop() == 0, demo.log_tail()
     assert "Stopped." in demo.log_tail()
+    secret = demo_handshake.ENV["BALUPI_HANDSHAKE_SECRET"]
+    for log in (demo_handshake.REPO / ".demo" / "logs").glob("*.log"):
+        assert secret not in log.read_text(), log

@@ -124,3 +124,26 @@ async def test_a_called_off_shutdown_gets_dns_back_after_the_grace_time(make_sta
     # It keeps answering and never comes down: after the grace time DNS goes back.
     await until(lambda: stack.controller.state is NasState.ONLINE, what="online again")
     await until_dig(stack.dnsmasq.port, NAS_IP)
+
+
+async def test_an_unreadable_state_file_is_replaced_by_a_live_probe(make_stack):
+    stack = await make_stack()
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await stack.client.close()
+    (stack.tmp_path / "state" / "state.json").write_text("{not json")
+    await stack.start()
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online from the probe")
+    saved = json.loads((stack.tmp_path / "state" / "state.json").read_text())
+    assert saved["state"] == "online"
+
+
+async def test_time_online_survives_a_restart(make_stack):
+    stack = await make_stack()
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await stack.nas.kill()
+    await until(lambda: stack.controller.state is NasState.UNREACHABLE, what="takeover")
+    before = stack.controller.online_seconds_total()
+    assert before > 0
+    await stack.client.close()
+    await stack.start()
+    assert stack.controller.online_seconds_total() == before

@@ -3,6 +3,7 @@ the DNS answer `dig` gets, snapshots, and what is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -176,3 +177,40 @@ async def test_dns_server_down_during_a_switch_is_retried(make_stack):
     stack.dnsmasq.wait_ready()
     await until_dig(stack.dnsmasq.port, PI_IP, timeout=15)
     await until(lambda: not stack.controller.switcher.status.pending, what="switch done")
+
+
+async def test_httpx_shaped_request_on_a_raw_socket(make_stack):
+    """The bytes BaluHost's httpx client writes, header for header, on a plain TCP connection."""
+    stack = await make_stack()
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    headers, wire = baluhost_request(OFFLINE, EXAMPLE_SNAPSHOT)
+    host, port = stack.client.server.host, stack.client.server.port
+    request = (
+        f"POST {OFFLINE} HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Accept: */*\r\n"
+        "Accept-Encoding: gzip, deflate\r\n"
+        "Connection: keep-alive\r\n"
+        "User-Agent: python-httpx/0.27.2\r\n"
+        f"X-Balupi-Timestamp: {headers['X-Balupi-Timestamp']}\r\n"
+        f"X-Balupi-Signature: {headers['X-Balupi-Signature']}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(wire)}\r\n\r\n"
+    ).encode() + wire
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(
+            next(
+                line.split(b":")[1]
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+        )
+        body = json.loads(await reader.readexactly(length))
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert body["acknowledged"] is True and body["dns_switched"] is True
