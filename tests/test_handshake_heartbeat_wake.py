@@ -147,3 +147,14 @@ async def test_time_online_survives_a_restart(make_stack):
     await stack.client.close()
     await stack.start()
     assert stack.controller.online_seconds_total() == before
+
+
+async def test_a_hung_nas_is_taken_over_through_probe_timeouts(make_stack):
+    stack = await make_stack(nas="heartbeat_timeout_seconds = 0.1")
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    stack.nas.hang()  # the port stays open, nothing answers
+    await until(lambda: stack.controller.state is NasState.UNREACHABLE, what="takeover")
+    await until_dig(stack.dnsmasq.port, PI_IP)
+    assert "no answer within 0.1 s" in stack.controller.heartbeat.last_error
+    await stack.nas.revive()
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="back")

@@ -68,6 +68,9 @@ class SimulatedNas:
         self.magic_packets = 0
         self.boots = 0
         self.announcements: list[str] = []  # "online: acknowledged", "offline: failed ..."
+        # Hung: the port stays open but nothing answers (a frozen kernel, a cable pulled).
+        self.hung = asyncio.Event()
+        self._unhang = asyncio.Event()
         self._api_runner: web.AppRunner | None = None
         self._control_runner: web.AppRunner | None = None
         self._wol_transport: asyncio.DatagramTransport | None = None
@@ -117,8 +120,17 @@ class SimulatedNas:
         await self._api_down()
         self.state = "dead"
 
+    def hang(self) -> None:
+        """Stops answering without closing its port: every probe runs into its timeout."""
+        if self.state == "running":
+            self.hung.set()
+            self.state = "hung"
+
     async def revive(self, *, announce: bool = True) -> None:
         """Comes back by itself (power restored, reboot) after its boot time."""
+        if self.state == "hung":
+            await self._api_down()
+            self.state = "dead"
         if self.state in ("sleeping", "dead"):
             self._spawn(self._boot(announce=announce))
 
@@ -157,7 +169,11 @@ class SimulatedNas:
 
     async def _api_up(self) -> None:
         if self._api_runner is None:
-            self._api_runner = web.AppRunner(make_health_app(), access_log=None)
+            self.hung.clear()
+            self._unhang = asyncio.Event()
+            app = make_health_app()
+            app.middlewares.append(self._hang_middleware)
+            self._api_runner = web.AppRunner(app, access_log=None)
             await self._api_runner.setup()
             await web.TCPSite(self._api_runner, self.config.host, self.config.api_port).start()
             self.healthy_since = time.time()
@@ -165,8 +181,17 @@ class SimulatedNas:
     async def _api_down(self) -> None:
         if self._api_runner is not None:
             runner, self._api_runner = self._api_runner, None
+            self._unhang.set()  # let hung handlers end, or the runner waits for them
             await runner.cleanup()
             self.healthy_since = None
+
+    @web.middleware
+    async def _hang_middleware(self, request: web.Request, handler):
+        if self.hung.is_set():
+            # No answer until the simulated NAS goes down; the client's timeout ends it first.
+            await self._unhang.wait()
+            raise web.HTTPServiceUnavailable()
+        return await handler(request)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -199,12 +224,16 @@ class SimulatedNas:
             elif action == "kill":
                 await self.kill()
                 result = "killed"
+            elif action == "hang":
+                self.hang()
+                result = "hung"
             elif action == "revive":
                 await self.revive()
                 result = "booting"
             else:
                 return web.json_response(
-                    {"error": 'send {"action": "shutdown" | "kill" | "revive"}'}, status=400
+                    {"error": 'send {"action": "shutdown" | "kill" | "hang" | "revive"}'},
+                    status=400,
                 )
             return web.json_response({"result": result, **self.snapshot_of_state()})
 
