@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import runpy
 
-BENCHMARKS = ["bench.exporter_scrape", "bench.pihole_switch"]
+BENCHMARKS = ["bench.exporter_scrape", "bench.pihole_switch", "bench.handshake_switch"]
 
 for name in BENCHMARKS:
     print(f"\n##### {name}")

@@ -18,6 +18,8 @@ from balupi.exporters.pihole_collector import PiholeCollector
 from balupi.exporters.tapo_collector import TapoCollector
 
 log = logging.getLogger("balupi.exporter")
+# The credentials this process reads; the handshake secret is not its business.
+SECRETS_FOR = ("tapo", "pihole")
 
 
 class ListenError(Exception):
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, secrets_for=SECRETS_FOR)
     except ConfigError as err:
         print(err.report(), file=sys.stderr)
         return 2

@@ -78,15 +78,3 @@ def test_url_and_password_are_required(tmp_path):
     problems = caught.value.problems
     assert "pihole.url: required key is missing" in problems
     assert "pihole.password: required: set password_file or password_env" in problems
-
-
-def test_example_pihole_section_is_valid(tmp_path, monkeypatch):
-    """The commented [pihole] example, switched on, passes the check."""
-    example = (Path(__file__).resolve().parents[1] / "config" / "balupi.example.toml").read_text()
-    section = example[example.index("# [pihole]") :]
-    lines = [line.removeprefix("# ") for line in section.splitlines() if line.startswith("# ")]
-    lines = [line for line in lines if not line.startswith("# ")]  # keep alternatives off
-    (tmp_path / "pihole-password").write_text("app-pw\n")
-    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
-    config = load_config(write(tmp_path, "\n".join(lines) + "\n")).pihole
-    assert config.url == "http://127.0.0.1:8080" and config.password.reveal() == "app-pw"

@@ -1,8 +1,9 @@
 """``make demo``: the whole BaluPi stack on this machine, with simulated hardware.
 
-Starts a simulated Tapo P110 (speaking KLAP like a real one), balupi-exporter and Debian's
-Prometheus on the documented loopback ports, prints where to look, and stops everything on
-Ctrl-C or SIGTERM.
+Starts a simulated Tapo P110 (speaking KLAP like a real one), a simulated Pi-hole v6 with a real
+dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake and Debian's Prometheus on the
+documented loopback ports, all from one config file as on a Pi; prints where to look, and
+stops everything on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from balupi.devstack import pihole_demo
+from balupi.devstack import demo_handshake, pihole_demo
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import REPO, Prometheus, render_config
@@ -23,33 +24,69 @@ PORTS = {
     "prometheus": 9090,
     "simulated plug": 9999,
     **pihole_demo.PORTS,
+    **demo_handshake.PORTS,
 }
 DEMO_DIR = REPO / ".demo"
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
 PLUG_PASSWORD = "demo-password"  # noqa: S105 - a simulator's password, not a real one
+ENV = {
+    "BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD,
+    "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD,
+    **pihole_demo.ENV,
+    **demo_handshake.ENV,
+}
 
 
-def _config(plug_port: int, exporter_port: int) -> str:
+def _tapo_config() -> str:
     return f"""\
 [exporter]
 listen_host = "127.0.0.1"
-listen_port = {exporter_port}
+listen_port = {PORTS["balupi-exporter"]}
 
 [tapo]
 username = "{PLUG_USER}"
 password_env = "BALUPI_TAPO_PASSWORD"
+price_per_kwh = 0.32
 
 [[tapo.plugs]]
 name = "nas"
 host = "127.0.0.1"
-port = {plug_port}
+port = {PORTS["simulated plug"]}
 """
 
 
+def ports_taken() -> list[str]:
+    return [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
+
+
+def _parts(config: Path, logs: Path) -> list[tuple[ManagedProcess, str]]:
+    """Every process in start order, each with the URL that answers once it is ready."""
+    bin_dir = Path(sys.executable).parent
+    plug = ManagedProcess(
+        "simulated plug",
+        [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
+         "--port", str(PORTS["simulated plug"]), "--power", "38.5", "--username", PLUG_USER],
+        log_path=logs / "sim-tapo.log", env=ENV,
+    )  # fmt: skip
+    pihole = pihole_demo.pihole_process(bin_dir, logs, DEMO_DIR / "pihole")
+    exporter = ManagedProcess(
+        "balupi-exporter",
+        [str(bin_dir / "balupi-exporter"), "--config", str(config)],
+        log_path=logs / "exporter.log", env=ENV,
+    )  # fmt: skip
+    prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
+    return [
+        (plug, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state"),
+        (pihole, pihole_demo.READY_URL),
+        *demo_handshake.handshake_parts(config, logs, ENV),  # after Pi-hole: it sets the record
+        (exporter, f"http://127.0.0.1:{PORTS['balupi-exporter']}/"),
+        (prometheus, f"{prometheus.url}/-/ready"),
+    ]
+
+
 def main() -> int:
-    taken = [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
-    if taken:
+    if taken := ports_taken():
         print("The demo cannot start, these ports are already in use:", file=sys.stderr)
         for line in taken:
             print(f"  - {line}", file=sys.stderr)
@@ -65,34 +102,14 @@ def main() -> int:
     logs = DEMO_DIR / "logs"
     config = DEMO_DIR / "balupi.toml"
     config.write_text(
-        _config(PORTS["simulated plug"], PORTS["balupi-exporter"]) + pihole_demo.pihole_config()
+        _tapo_config() + pihole_demo.pihole_config() + demo_handshake.handshake_config(DEMO_DIR)
     )
-    bin_dir = Path(sys.executable).parent
-    secret = {
-        "BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD,
-        "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD,
-        **pihole_demo.ENV,
-    }
-    pihole = pihole_demo.pihole_process(bin_dir, logs, DEMO_DIR / "pihole")
-
-    plug = ManagedProcess(
-        "simulated plug",
-        [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
-         "--port", str(PORTS["simulated plug"]), "--power", "38.5", "--username", PLUG_USER],
-        log_path=logs / "sim-tapo.log", env=secret,
-    )  # fmt: skip
-    exporter = ManagedProcess(
-        "balupi-exporter",
-        [str(bin_dir / "balupi-exporter"), "--config", str(config)],
-        log_path=logs / "exporter.log", env=secret,
-    )  # fmt: skip
-    prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
     started: list[ManagedProcess] = []
     try:
-        _start(plug, started, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state")
-        _start(pihole, started, pihole_demo.READY_URL)
-        _start(exporter, started, f"http://127.0.0.1:{PORTS['balupi-exporter']}/")
-        _start(prometheus, started, f"{prometheus.url}/-/ready")
+        for proc, ready_url in _parts(config, logs):
+            _start(proc, started, ready_url)
+        prometheus = started[-1]
+        assert isinstance(prometheus, Prometheus)
         _wait_for_power(prometheus, stop)
         _print_where_to_look(prometheus.url)
         while not stop.wait(1):
@@ -102,7 +119,7 @@ def main() -> int:
                           file=sys.stderr)  # fmt: skip
                     return 1
         return 0
-    except StartError as err:
+    except (StartError, FileNotFoundError) as err:
         print(f"\nThe demo could not start: {err}", file=sys.stderr)
         return 1
     finally:
@@ -146,6 +163,7 @@ BaluPi demo is running (simulated hardware, loopback only):
 Change the simulated NAS's draw and watch the graph follow:
   curl -X POST {plug}/sim/control -d '{{"power_watts": 45}}'
 {pihole_demo.where_to_look(prom_url)}
+{demo_handshake.where_to_look(pihole_demo.PIHOLE_DNS_PORT)}
 Press Ctrl-C to stop everything.""",
         flush=True,
     )

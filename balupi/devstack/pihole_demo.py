@@ -43,7 +43,7 @@ def pihole_process(
         "simulated Pi-hole",
         [str(bin_dir / "balupi-sim"), "pihole", "--host", "127.0.0.1",
          "--port", str(api_port), "--dns-port", str(dns_port), "--workdir", str(workdir),
-         "--record", "192.168.1.5 baluhost.local", "--record", "192.168.1.1 router.lan"],
+         "--record", "192.168.1.20 baluhost.local", "--record", "192.168.1.1 router.lan"],
         log_path=logs / "sim-pihole.log",
         env=ENV,
     )  # fmt: skip
