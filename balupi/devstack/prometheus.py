@@ -26,7 +26,12 @@ def prometheus_binary() -> str:
 RULES_DIR = REPO / "prometheus" / "rules"
 
 
-def render_config(targets: dict[str, str], *, scrape_interval: str | None = None) -> str:
+def render_config(
+    targets: dict[str, str],
+    *,
+    scrape_interval: str | None = None,
+    evaluation_interval: str | None = None,
+) -> str:
     """The repository's prometheus.yml with its default addresses replaced, for a copy that
     runs from another folder (its rule files stay the repository's)."""
     text = PROMETHEUS_YML.read_text().replace("- rules/", f"- {RULES_DIR}/")
@@ -36,6 +41,10 @@ def render_config(targets: dict[str, str], *, scrape_interval: str | None = None
         # A faster test scrape also needs a timeout no longer than its interval.
         text = text.replace("scrape_interval: 15s", f"scrape_interval: {scrape_interval}")
         text = text.replace("scrape_timeout: 10s", f"scrape_timeout: {scrape_interval}")
+    if evaluation_interval:
+        text = text.replace(
+            "evaluation_interval: 30s", f"evaluation_interval: {evaluation_interval}"
+        )
     return text
 
 
