@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -45,6 +46,30 @@ def wait_for(condition, timeout: float, what: str) -> None:
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
+class Output:
+    """The demo's terminal, read in a thread so that every wait on it has a bound."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._new = threading.Condition()
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            with self._new:
+                self.lines.append(line)
+                self._new.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        with self._new:
+            if not self._new.wait_for(lambda: any(text in x for x in self.lines), timeout):
+                raise AssertionError(f"no {text!r} within {timeout} s:\n{self.text}")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
 def test_demo_names_a_taken_port():
     with socket.socket() as holder:
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
@@ -67,13 +92,10 @@ def test_demo_end_to_end():
         [sys.executable, "-m", "balupi.devstack.demo"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=demo.REPO,
     )  # fmt: skip
-    lines: list[str] = []
+    out = Output(proc)
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        output = "".join(lines)
+        out.wait_for("Press Ctrl-C", 120)
+        output = out.text
         assert "seen after" in output, output
         assert "http://127.0.0.1:9090/graph" in output and "/api/wake-nas" in output
         wait_for(lambda: prometheus_has('pihole_up{job="pihole"} == 1'), 60, "Pi-hole scraped")
@@ -86,12 +108,12 @@ def test_demo_end_to_end():
         wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "woken")
 
         proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        out.wait_for("Stopped.", 10)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, "".join(lines) + rest
-    assert "Stopped." in rest
+    assert proc.returncode == 0, out.text
     assert not demo.ports_taken()  # every child is gone
     for log in (demo.REPO / ".demo" / "logs").glob("*.log"):
         text = log.read_text()

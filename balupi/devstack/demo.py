@@ -1,13 +1,15 @@
 """``make demo``: the whole BaluPi stack on this machine, with simulated hardware.
 
 Starts a simulated Tapo P110 (speaking KLAP like a real one), a simulated Pi-hole v6 with a real
-dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake and Debian's Prometheus on the
-documented loopback ports, all from one config file as on a Pi; prints where to look, and
+dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake, and Debian's node_exporter,
+Alertmanager and Prometheus (with BaluPi's rules) on the documented loopback ports, all from
+one config file as on a Pi; prints where to look, and
 stops everything on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 import threading
@@ -15,6 +17,9 @@ import time
 from pathlib import Path
 
 from balupi.devstack import demo_handshake, pihole_demo
+from balupi.devstack.alert_printer import AlertPrinter
+from balupi.devstack.alertmanager import Alertmanager
+from balupi.devstack.alertmanager import render_config as render_alertmanager
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import REPO, Prometheus, render_config
@@ -22,6 +27,9 @@ from balupi.devstack.prometheus import REPO, Prometheus, render_config
 PORTS = {
     "balupi-exporter": 9877,
     "prometheus": 9090,
+    "alertmanager": 9093,
+    "node_exporter": 9100,
+    "alert webhook": 8123,
     "simulated plug": 9999,
     **pihole_demo.PORTS,
     **demo_handshake.PORTS,
@@ -56,11 +64,18 @@ port = {PORTS["simulated plug"]}
 """
 
 
+def node_exporter_binary() -> str:
+    found = shutil.which("prometheus-node-exporter")
+    if not found:
+        raise FileNotFoundError("prometheus-node-exporter is not installed: run `make system-deps`")
+    return found
+
+
 def ports_taken() -> list[str]:
     return [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
 
 
-def _parts(config: Path, logs: Path) -> list[tuple[ManagedProcess, str]]:
+def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess, str]]:
     """Every process in start order, each with the URL that answers once it is ready."""
     bin_dir = Path(sys.executable).parent
     plug = ManagedProcess(
@@ -75,12 +90,22 @@ def _parts(config: Path, logs: Path) -> list[tuple[ManagedProcess, str]]:
         [str(bin_dir / "balupi-exporter"), "--config", str(config)],
         log_path=logs / "exporter.log", env=ENV,
     )  # fmt: skip
+    node = ManagedProcess(
+        "node_exporter",
+        [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{PORTS['node_exporter']}"],
+        log_path=logs / "node-exporter.log",
+    )
+    alertmanager = Alertmanager(
+        DEMO_DIR / "alertmanager", render_alertmanager(webhook), port=PORTS["alertmanager"]
+    )
     prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
     return [
         (plug, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state"),
         (pihole, pihole_demo.READY_URL),
         *demo_handshake.handshake_parts(config, logs, ENV),  # after Pi-hole: it sets the record
         (exporter, f"http://127.0.0.1:{PORTS['balupi-exporter']}/"),
+        (node, f"http://127.0.0.1:{PORTS['node_exporter']}/metrics"),
+        (alertmanager, f"{alertmanager.url}/-/ready"),
         (prometheus, f"{prometheus.url}/-/ready"),
     ]
 
@@ -105,8 +130,10 @@ def main() -> int:
         _tapo_config() + pihole_demo.pihole_config() + demo_handshake.handshake_config(DEMO_DIR)
     )
     started: list[ManagedProcess] = []
+    alerts = AlertPrinter(PORTS["alert webhook"])
+    alerts.start()
     try:
-        for proc, ready_url in _parts(config, logs):
+        for proc, ready_url in _parts(config, logs, alerts.url):
             _start(proc, started, ready_url)
         prometheus = started[-1]
         assert isinstance(prometheus, Prometheus)
@@ -126,6 +153,7 @@ def main() -> int:
         print("\nStopping the demo ...", flush=True)
         for proc in reversed(started):
             proc.stop()
+        alerts.stop()
         print("Stopped. Logs are in .demo/logs/.")
 
 
@@ -142,7 +170,8 @@ def _wait_for_power(prometheus: Prometheus, stop: threading.Event) -> None:
     print("Waiting for Prometheus's first scrape of the plug ", end="", flush=True)
     t0 = time.monotonic()
     while not stop.is_set() and time.monotonic() - t0 < 60:
-        if prometheus.query("tapo_power_watts"):
+        # A fresh sample: the demo's TSDB keeps earlier runs' history.
+        if prometheus.query("tapo_power_watts and (time() - timestamp(tapo_power_watts) < 20)"):
             print(f" seen after {time.monotonic() - t0:.0f} s", flush=True)
             return
         print(".", end="", flush=True)
