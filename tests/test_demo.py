@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from balupi.devstack import demo, demo_handshake, pihole_demo
 from balupi.devstack.dnsmasq import dig
 from balupi.devstack.ports import port_in_use
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 DNS_PORT = pihole_demo.PIHOLE_DNS_PORT
@@ -35,15 +35,6 @@ def prometheus_has(expr: str) -> bool:
     )
     with urllib.request.urlopen(url, timeout=10) as answer:
         return bool(json.load(answer)["data"]["result"])
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)  # polling a condition with a bound
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 class Output:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +20,7 @@ from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
 from tests.handshake_helpers import NAS_MAC, SECRET, write_config
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -64,15 +64,6 @@ def post(url: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else b""
     with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as answer:
         return json.load(answer)
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)  # polling a condition with a bound
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 @pytest.fixture
