@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import urllib.error
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,3 +72,35 @@ def substitute(expr: str, variables: dict[str, str]) -> str:
         return known[name]
 
     return VARIABLE.sub(value, expr)
+
+
+def run_queries(
+    prometheus: Prometheus, *, since: float
+) -> tuple[list[str], list[tuple[Target, str]]]:
+    """Every panel's query as Grafana sends it: the refused ones (with Prometheus's words) and
+    the empty ones. Range panels are asked for everything since ``since``."""
+    dashboard = load()
+    variables = resolve_variables(dashboard, prometheus)
+    errors: list[str] = []
+    empty: list[tuple[Target, str]] = []
+    for target in targets(dashboard):
+        expr = substitute(target.expr, variables)
+        try:
+            if target.instant:
+                result = prometheus.query(expr)
+            else:
+                result = prometheus.api("query_range", query=expr, step="1", start=str(since),
+                                        end=str(time.time()))["result"]  # fmt: skip
+        except (RuntimeError, urllib.error.HTTPError) as err:
+            errors.append(f"{target.panel} [{target.ref}]: {expr}\n    {_problem(err)}")
+            continue
+        if not result:
+            empty.append((target, expr))
+    return errors, empty
+
+
+def _problem(err: Exception) -> str:
+    """Prometheus's own words for a refused query (the body of its 400 or 422)."""
+    if isinstance(err, urllib.error.HTTPError):
+        return err.read().decode(errors="replace")
+    return str(err)

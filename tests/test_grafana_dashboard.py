@@ -3,8 +3,6 @@ Prometheus fed by the demo's simulators, with data wherever the simulators produ
 
 from __future__ import annotations
 
-import time
-import urllib.error
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from tests.grafana_dashboard import (
     load,
     panels,
     resolve_variables,
-    substitute,
+    run_queries,
     targets,
 )
 
@@ -25,13 +23,6 @@ pytestmark = pytest.mark.integration
 MAY_BE_EMPTY: dict[tuple[str, str], str] = {}
 if not list(Path("/sys/class/thermal").glob("thermal_zone*")):
     MAY_BE_EMPTY[("Temperature", "A")] = "this machine has no thermal zone (a Pi has one)"
-
-
-def problem(err: Exception) -> str:
-    """Prometheus's own words for a refused query (the body of its 400 or 422)."""
-    if isinstance(err, urllib.error.HTTPError):
-        return err.read().decode(errors="replace")
-    return str(err)
 
 
 def test_every_panel_has_a_query_on_the_chosen_data_source():
@@ -62,27 +53,12 @@ def test_provisioning_points_at_the_pi_and_the_dashboard_folder():
 
 
 def test_every_panel_query_answers_with_data(monitoring_stack):
-    prometheus = monitoring_stack.prometheus
-    dashboard = load()
-    variables = resolve_variables(dashboard, prometheus)
-    errors, empty = [], []
-    for target in targets(dashboard):
-        expr = substitute(target.expr, variables)
-        where = f"{target.panel} [{target.ref}]: {expr}"
-        try:
-            if target.instant:
-                result = prometheus.query(expr)
-            else:  # Grafana draws these with a range query: over all the stack's data here
-                result = prometheus.api("query_range", query=expr, step="1",
-                                        start=str(monitoring_stack.started), end=str(time.time()),
-                                        )["result"]  # fmt: skip
-        except (RuntimeError, urllib.error.HTTPError) as err:
-            errors.append(f"{where}\n    {problem(err)}")
-            continue
-        if not result and (target.panel, target.ref) not in MAY_BE_EMPTY:
-            empty.append(where)
+    errors, empty = run_queries(monitoring_stack.prometheus, since=monitoring_stack.started)
     assert not errors, "queries Prometheus refused:\n" + "\n".join(errors)
-    assert not empty, "panels without data:\n" + "\n".join(empty)
+    unexpected = [
+        f"{t.panel} [{t.ref}]: {expr}" for t, expr in empty if (t.panel, t.ref) not in MAY_BE_EMPTY
+    ]
+    assert not unexpected, "panels without data:\n" + "\n".join(unexpected)
 
 
 def test_the_variables_offer_the_plug_and_the_pi(monitoring_stack):
