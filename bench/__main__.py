@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import runpy
 
-BENCHMARKS = ["bench.exporter_scrape", "bench.pihole_switch", "bench.handshake_switch"]
+BENCHMARKS = [
+    "bench.exporter_scrape",
+    "bench.pihole_switch",
+    "bench.handshake_switch",
+    "bench.prometheus_history",
+]
 
 for name in BENCHMARKS:
     print(f"\n##### {name}")
