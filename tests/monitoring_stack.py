@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from balupi.devstack import pihole_demo
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config, render_rules
+from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
@@ -134,34 +135,25 @@ def post(url: str, body: dict | None = None) -> dict:
         return json.load(answer)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)  # polling a condition with a bound
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
 def _sleep_and_wake(prometheus: Prometheus, p: dict[str, int]) -> None:
     """One announced shutdown and one wake, each seen by Prometheus and its rules."""
     plug = f"http://127.0.0.1:{p['plug']}/sim/control"
     nas_control = f"http://127.0.0.1:{p['nas_control']}/sim/control"
     has = prometheus.query
-    wait_for(lambda: has('balupi_nas_state{state="online"} == 1'), "the NAS online")
-    wait_for(lambda: has("balupi:nas_power_watts:online"), "power while online recorded")
+    wait_for(lambda: has('balupi_nas_state{state="online"} == 1'), 30, "the NAS online")
+    wait_for(lambda: has("balupi:nas_power_watts:online"), 30, "power while online recorded")
     post(nas_control, {"action": "shutdown"})
     post(plug, {"power_watts": ASLEEP_WATTS})
-    wait_for(lambda: has("balupi:nas_power_watts:asleep"), "power while asleep recorded")
+    wait_for(lambda: has("balupi:nas_power_watts:asleep"), 30, "power while asleep recorded")
     post(plug, {"power_watts": ONLINE_WATTS})
     post(f"http://127.0.0.1:{p['handshake']}/api/wake-nas")
-    wait_for(lambda: has('balupi_nas_wakes_total{result="success"} == 1'), "the wake scraped")
-    wait_for(lambda: has('balupi_nas_state{state="online"} == 1'), "the NAS online again")
+    wait_for(lambda: has('balupi_nas_wakes_total{result="success"} == 1'), 30, "the wake scraped")
+    wait_for(lambda: has('balupi_nas_state{state="online"} == 1'), 30, "the NAS online again")
     # The rules built on other rules lag one evaluation behind; wait for the last of them.
     last = ("balupi:nas_wakes:increase1d", "balupi:energy_cost:increase30d",
             "balupi:nas_power_watts:avg_asleep_1d", "balupi:pihole_blocked:ratio")  # fmt: skip
     for rule in last:
-        wait_for(lambda rule=rule: has(rule), f"{rule} evaluated")
+        wait_for(lambda rule=rule: has(rule), 30, f"{rule} evaluated")
 
 
 @contextlib.contextmanager

@@ -13,8 +13,9 @@ import yaml
 from balupi.devstack.ports import free_port
 from balupi.devstack.prometheus import REPO, Prometheus
 from tests.grafana_dashboard import run_queries
-from tests.monitoring_stack import MonitoringStack, wait_for
+from tests.monitoring_stack import MonitoringStack
 from tests.test_grafana_dashboard import MAY_BE_EMPTY
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 FEDERATION = REPO / "prometheus" / "nas-federation.yml"
@@ -59,7 +60,7 @@ def test_rules_and_raw_series_reach_the_nas(nas_prometheus):
                  f'tapo_power_watts{{plug="nas", {pi}}}',
                  f'balupi_nas_state{{state="online", {pi}}} == 1',
                  f'node_memory_MemAvailable_bytes{{job="node", {pi}}}'):  # fmt: skip
-        wait_for(lambda expr=expr: has(expr), f"{expr} on the NAS")
+        wait_for(lambda expr=expr: has(expr), 30, f"{expr} on the NAS")
     # Only what the dashboard needs: not the rest of node_exporter, not Prometheus's own.
     assert not has('{__name__=~"node_network_.*|prometheus_.*", job!="balupi-federate"}')
 
@@ -77,6 +78,6 @@ def test_the_dashboard_works_on_the_nas_copy(monitoring_stack, nas_prometheus):
         return bool(errors) or not seen["empty"]
 
     with contextlib.suppress(AssertionError):  # the asserts below say what is missing
-        wait_for(answered, "every panel answered on the NAS", timeout=20)
+        wait_for(answered, 20, "every panel answered on the NAS")
     assert not seen["errors"], "queries the NAS's Prometheus refused:\n" + "\n".join(seen["errors"])
     assert not seen["empty"], "panels without data on the NAS:\n" + "\n".join(seen["empty"])
