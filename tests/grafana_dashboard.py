@@ -19,6 +19,10 @@ DASHBOARD = GRAFANA / "dashboards" / "balupi.json"
 BUILTINS = {"__rate_interval": "30s", "__interval": "15s", "__range": "1h"}
 LABEL_VALUES = re.compile(r"^label_values\((?P<selector>.+),\s*(?P<label>\w+)\)$")
 VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+# Panels that may be empty here, (title, refId) with the reason; every other must have data.
+MAY_BE_EMPTY: dict[tuple[str, str], str] = {}
+if not list(Path("/sys/class/thermal").glob("thermal_zone*")):
+    MAY_BE_EMPTY[("Temperature", "A")] = "this machine has no thermal zone (a Pi has one)"
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from balupi.devstack import pihole_demo
+from balupi.devstack.demo import node_exporter_binary
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config, render_rules
 from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
-NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 PLUG_USER, PLUG_PASSWORD = "grafana@balupi.local", "grafana-test-password"
 SECRET = "grafana-test-handshake-secret-0123456789"
 ENV = {
@@ -123,7 +123,8 @@ def _processes(work: Path, p: dict[str, int]) -> list[tuple[ManagedProcess, str]
          f"{handshake_url}/api/health"),
         (proc("exporter", [str(BIN / "balupi-exporter"), "--config", str(config)]),
          f"http://127.0.0.1:{p['exporter']}/"),
-        (proc("node-exporter", [NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{p['node']}"]),
+        (proc("node-exporter", [node_exporter_binary(),
+                                f"--web.listen-address=127.0.0.1:{p['node']}"]),
          f"http://127.0.0.1:{p['node']}/metrics"),
         (prometheus, f"{prometheus.url}/-/ready"),
     ]  # fmt: skip
@@ -178,7 +179,7 @@ def running_stack(work: Path) -> Iterator[MonitoringStack]:
 
 @pytest.fixture(scope="session")
 def monitoring_stack(tmp_path_factory) -> Iterator[MonitoringStack]:
-    for tool in ("prometheus", NODE_EXPORTER):
+    for tool in ("prometheus", "prometheus-node-exporter"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is missing: run make system-deps")
     with running_stack(tmp_path_factory.mktemp("monitoring")) as stack:
