@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -79,6 +80,7 @@ def test_demo_names_a_taken_port():
 def test_demo_end_to_end():
     if taken := demo.ports_taken():
         pytest.skip(f"the demo's fixed ports are in use by something else here: {taken}")
+    started = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "balupi.devstack.demo"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=demo.REPO,
@@ -98,12 +100,25 @@ def test_demo_end_to_end():
         assert post(f"{demo_handshake.API_URL}/api/wake-nas")["wol_sent"] is True
         wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "woken")
 
+        # It dies unannounced: the outage alert is printed in the terminal.
+        post(demo_handshake.CONTROL_URL, {"action": "kill"})
+        out.wait_for("ALERT firing: NasDownUnannounced", 120)
+        # The recording rules answer the plan's questions (their groups run every minute).
+        # Only a sample written by this run counts: .demo keeps earlier runs' history.
+        for rule in ("balupi:energy_kwh:increase1d", "balupi:nas_online_seconds:increase1h"):
+            fresh = f"{rule} and timestamp({rule}) > {started:.0f}"
+            wait_for(lambda q=fresh: prometheus_has(q), 150, f"{rule} recorded")
+
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         out.wait_for("Stopped.", 10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # a failed step: stop it as Ctrl-C would, so no child lingers
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     assert proc.returncode == 0, out.text
     assert not demo.ports_taken()  # every child is gone
     for log in (demo.REPO / ".demo" / "logs").glob("*.log"):

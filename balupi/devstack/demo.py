@@ -95,6 +95,9 @@ def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess,
         [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{PORTS['node_exporter']}"],
         log_path=logs / "node-exporter.log",
     )
+    # Alertmanager remembers what it already notified (for repeat_interval, hours): a demo
+    # started again would stay silent about an outage it reported last time.
+    shutil.rmtree(DEMO_DIR / "alertmanager" / "data", ignore_errors=True)
     alertmanager = Alertmanager(
         DEMO_DIR / "alertmanager", render_alertmanager(webhook), port=PORTS["alertmanager"]
     )
