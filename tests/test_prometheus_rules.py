@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 PROM = REPO / "prometheus"
 RULE_FILES = sorted((PROM / "rules").glob("*.rules.yml"))
 TEST_FILES = sorted((PROM / "tests").glob("*.test.yml"))
-DROP_IN = REPO / "systemd" / "prometheus.service.d" / "balupi.conf"
+PROMETHEUS_DROP_IN = REPO / "systemd" / "prometheus.service.d" / "balupi.conf"
 
 
 def run(*argv: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -94,25 +94,50 @@ def test_alertmanager_config_is_valid():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(
-    not Path("/lib/systemd/system/prometheus.service").exists(),
-    reason="Debian's prometheus.service is not installed",
-)
-def test_drop_in_verifies_with_debians_unit(tmp_path):
-    (tmp_path / "prometheus.service.d").mkdir()
-    shutil.copy("/lib/systemd/system/prometheus.service", tmp_path)
-    shutil.copy(DROP_IN, tmp_path / "prometheus.service.d")
+DROP_INS = sorted((REPO / "systemd").glob("*.service.d/balupi.conf"))
+
+
+@pytest.mark.parametrize("drop_in", DROP_INS, ids=lambda p: p.parent.name)
+def test_drop_in_verifies_with_debians_unit(drop_in, tmp_path):
+    unit = drop_in.parent.name.removesuffix(".d")
+    debian_unit = Path("/lib/systemd/system") / unit
+    if not debian_unit.exists():
+        pytest.skip(f"Debian's {unit} is not installed")
+    (tmp_path / drop_in.parent.name).mkdir()
+    shutil.copy(debian_unit, tmp_path)
+    shutil.copy(drop_in, tmp_path / drop_in.parent.name)
     result = subprocess.run(
-        ["systemd-analyze", "verify", "prometheus.service"],
+        ["systemd-analyze", "verify", unit],
         capture_output=True, text=True, cwd=tmp_path, check=False,
         env={**os.environ, "SYSTEMD_UNIT_PATH": f"{tmp_path}:"},
     )  # fmt: skip
     assert result.returncode == 0 and "balupi.conf" not in result.stderr, result.stderr
 
 
+def test_alertmanager_drop_in_flags_start_debians_alertmanager(tmp_path):
+    drop_in = REPO / "systemd" / "prometheus-alertmanager.service.d" / "balupi.conf"
+    text = drop_in.read_text().replace("\\\n", " ")
+    flags = next(line for line in text.splitlines() if line.startswith("ExecStart=/")).split()[1:]
+    port = free_port()
+    moved = {
+        "--config.file": str(REPO / "prometheus" / "alertmanager.yml"),
+        "--storage.path": str(tmp_path / "data"),
+        "--web.listen-address": f"127.0.0.1:{port}",
+    }
+    argv = [f"{f.split('=')[0]}={moved[f.split('=')[0]]}" if f.split("=")[0] in moved else f
+            for f in flags]  # fmt: skip
+    proc = ManagedProcess(
+        "alertmanager", ["prometheus-alertmanager", *argv], log_path=tmp_path / "log"
+    ).start()
+    try:
+        proc.wait_http(f"http://127.0.0.1:{port}/-/ready", timeout=60)
+    finally:
+        assert proc.stop() == 0
+
+
 def test_drop_in_flags_start_debians_prometheus(tmp_path):
     """The drop-in's flags, with its paths moved to a temporary folder, start Prometheus."""
-    text = DROP_IN.read_text().replace("\\\n", " ")
+    text = PROMETHEUS_DROP_IN.read_text().replace("\\\n", " ")
     exec_start = next(line for line in text.splitlines() if line.startswith("ExecStart=/"))
     flags = exec_start.split()[1:]
     port = free_port()
