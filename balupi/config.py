@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from balupi.config_inbox import InboxConfig, parse_inbox
 from balupi.config_reader import Problems, Table
 from balupi.secret import Secret
 
@@ -64,6 +65,7 @@ class TapoConfig:
 class Config:
     exporter: ExporterConfig = ExporterConfig()
     tapo: TapoConfig = TapoConfig()
+    inbox: InboxConfig | None = None  # None: no [inbox] table, nothing is flushed
 
 
 def load_config(path: Path) -> Config:
@@ -88,6 +90,7 @@ def parse_config(data: dict, problems: Problems) -> Config:
     config = Config(
         exporter=_exporter(root.table("exporter")),
         tapo=_tapo(root.table("tapo")),
+        inbox=parse_inbox(root.table("inbox")) if root.has("inbox") else None,
     )
     root.finish()
     return config
