@@ -3,15 +3,14 @@
 One round:
 1. clear what an interrupted flush left in the staging folder (see staging.py);
 2. pick the ready files: not changed for ``settle_seconds``, not open by any process;
-3. hard-link them into the staging folder under their own names;
-4. rsync the staging tree to the NAS with --ignore-existing (a name there is never replaced)
-   and --remove-source-files (rsync drops a staged link once the NAS has the file complete);
-5. for links rsync left because their name exists on the NAS, a --checksum dry run tells
-   "the same file is already there" (drop it here) from "another file has that name" (rename
-   the staged link to a distinct name and send it again);
-6. remove an inbox file only when rsync removed its staged link and the file is unchanged since
-   it was linked; drop the staged links that are left (the inbox files stay for the next round);
-   remove folders the flush emptied.
+3. rsync exactly those to the NAS with --ignore-existing (a name there is never replaced) and
+   --remove-source-files (rsync removes a file here once the NAS has it complete, and only if
+   it did not change meanwhile);
+4. for files rsync left because their name exists on the NAS, a --checksum dry run tells
+   "the same file is already there" (remove it here) from "another file has that name";
+5. such a file is hard-linked into the staging folder under a distinct name and sent from
+   there; the inbox file goes once rsync removed the staged link and the file is unchanged;
+6. remove folders the flush emptied (never the inbox itself).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from balupi.inbox import rsync_command as cmd
 from balupi.inbox.report import FAILED, OK, PARTIAL, FileProblem, FlushReport, InboxStatus, Renamed
 from balupi.inbox.rsync_output import parse_items
 from balupi.inbox.rsync_run import RsyncResult, run_rsync
-from balupi.inbox.scan import split_ready, status, walk
+from balupi.inbox.scan import InboxFile, split_ready, status, walk
 from balupi.inbox.staging import (
     Staged,
     Staging,
@@ -97,13 +96,7 @@ class InboxMover:
         except StagingError as err:
             return self._record(report, started, str(err))
         with self._exclusive():
-            staged: list[Staged] = []
-            try:
-                staged = await asyncio.to_thread(self._stage, report)
-                error = await self._send(staged, report) if staged else None
-            finally:
-                # Also when cancelled mid-send: settle every staged file before letting go.
-                self._settle(staged, report)
+            error = await self._move(report)
         if error is None and report.problems:
             error = f"{len(report.problems)} file(s) could not be moved"
         return self._record(report, started, error)
@@ -120,72 +113,158 @@ class InboxMover:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _stage(self, report: FlushReport) -> list[Staged]:
+    def _pick(self, report: FlushReport) -> list[InboxFile]:
         self.staging.recover(report.problems)
         files = list(walk(str(self.config.path), report.problems))
         ready, waiting = split_ready(files, str(self.config.path), self.config.settle_seconds)
         report.not_ready = [f.rel for f in waiting]
-        staged = []
+        return ready
+
+    async def _move(self, report: FlushReport) -> str | None:
+        """Send the ready files; the error text, or None when all went."""
+        ready = await asyncio.to_thread(self._pick, report)
+        if not ready:
+            return None
+        inbox = str(self.config.path)
+        left = ready
+        try:
+            sent = await run_rsync(
+                cmd.transfer_argv(self.config, inbox, files_from=True), files=[f.rel for f in ready]
+            )
+        finally:
+            left = await asyncio.to_thread(self._count_moved, ready, report)
+        error = None if sent.ok else _error(sent)
+        if not left or sent.code not in cmd.PER_FILE_CODES:
+            self._left_with(left, error, report)
+            return error
+        # rsync left some: names taken on the NAS, or files that failed. Ask which.
+        compared = await run_rsync(
+            cmd.compare_argv(self.config, inbox, files_from=True),
+            files=[f.rel for f in left],
+            capture_stdout=True,
+        )
+        if compared.code not in cmd.PER_FILE_CODES:
+            self._left_with(left, _error(compared), report)
+            return _error(compared)
+        items = {i.name: i for i in parse_items(compared.stdout) if i.is_file}
+        taken: list[InboxFile] = []
+        failed: list[InboxFile] = []
+        for f in left:
+            item = items.get(f.rel)
+            if item is None or item.is_new:
+                failed.append(f)  # not a taken name: it failed, and stays for the next round
+            elif item.same_content:
+                self._drop_delivered(f, report)
+            else:
+                taken.append(f)
+        self._left_with(failed, error, report)
+        if taken:
+            error = await self._send_renamed(taken, report) or error
+        return error
+
+    def _count_moved(self, ready: list[InboxFile], report: FlushReport) -> list[InboxFile]:
+        """Count what rsync removed here (it is on the NAS); the files still here."""
+        inbox = str(self.config.path)
+        left, moved = [], []
         for f in ready:
             try:
-                staged.append(self.staging.stage(f))
-            except OSError as err:
-                # e.g. a file the service may not read (protected_hardlinks): the rest go on.
-                report.problems.append(FileProblem(f.rel, f"cannot stage: {err.strerror}"))
-        return staged
+                still = os.lstat(os.path.join(inbox, f.rel)).st_ino == f.ino
+            except FileNotFoundError:
+                still = False
+            if still:
+                left.append(f)
+            else:
+                moved.append(f.rel)
+                report.moved_files += 1
+                report.moved_bytes += f.size
+        remove_emptied_folders(self.config.path, moved)
+        return left
 
-    async def _send(self, staged: list[Staged], report: FlushReport) -> str | None:
-        """rsync until every staged file is on the NAS or cannot go; the error text or None."""
-        source = str(self.staging.files)
+    def _drop_delivered(self, f: InboxFile, report: FlushReport) -> None:
+        """The NAS has this very file under this name (a flush cut off after rsync wrote it, or
+        the same file dropped twice): remove it here, unless it changed since it was compared."""
+        path = os.path.join(self.config.path, f.rel)
+        try:
+            st = os.lstat(path)
+            if (st.st_ino, st.st_size, st.st_mtime_ns) != (f.ino, f.size, f.mtime_ns):
+                report.problems.append(FileProblem(f.rel, "changed during the flush"))
+                return
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            report.problems.append(
+                FileProblem(
+                    f.rel, f"on the NAS already, but cannot be removed here: {err.strerror}"
+                )
+            )
+            return
+        report.already_on_nas.append(f.rel)
+        remove_emptied_folders(self.config.path, [f.rel])
+
+    def _left_with(self, left: list[InboxFile], error: str | None, report: FlushReport) -> None:
+        why = "not transferred this round" + (f" ({error.split(':')[0]})" if error else "")
+        report.problems += [FileProblem(f.rel, why) for f in left]
+
+    async def _send_renamed(self, taken: list[InboxFile], report: FlushReport) -> str | None:
+        """Send files whose name is taken on the NAS under distinct names, from the staging
+        folder; the error text or None."""
         tag = datetime.fromtimestamp(report.started_at).strftime("%Y-%m-%d %H-%M-%S")
+        staged: list[Staged] = []
+        try:
+            for f in taken:
+                try:
+                    staged.append(self.staging.stage(f, tag))
+                except OSError as err:
+                    # e.g. a file the service may not link (protected_hardlinks): the rest go on.
+                    report.problems.append(FileProblem(f.rel, f"cannot stage: {err.strerror}"))
+            return await self._send_staged(staged, tag, report) if staged else None
+        finally:
+            # Also when cancelled mid-send: settle every staged file before letting go.
+            await asyncio.to_thread(self._settle, staged, report)
+
+    async def _send_staged(self, staged: list[Staged], tag: str, report: FlushReport) -> str | None:
+        source = str(self.staging.files)
         for _send in range(_MAX_SENDS):
-            result = await run_rsync(cmd.transfer_argv(self.config, source))
+            result = await run_rsync(cmd.transfer_argv(self.config, source, files_from=False))
             left = [s for s in staged if self.staging.is_present(s)]
             if not left or result.code not in cmd.PER_FILE_CODES:
                 return None if not left and result.ok else _error(result)
-            # rsync left some: names taken on the NAS (or files that failed). Ask which.
-            compared = await run_rsync(cmd.compare_argv(self.config, source), capture_stdout=True)
+            compared = await run_rsync(
+                cmd.compare_argv(self.config, source, files_from=False), capture_stdout=True
+            )
             if compared.code not in cmd.PER_FILE_CODES:
                 return _error(compared)
             items = {i.name: i for i in parse_items(compared.stdout) if i.is_file}
             renamed = False
             for s in left:
                 item = items.get(s.name)
-                if item is None or item.is_new:
-                    continue  # not a taken name: it failed, and stays for the next round
-                if item.same_content:
-                    (self.staging.files / s.name).unlink()
-                    report.already_on_nas.append(s.source.rel)
-                else:
-                    renamed |= self._rename(s, tag, report)
+                if item is not None and not item.is_new:  # this distinct name got taken too
+                    renamed |= self._rename(s, tag)
             if not renamed:
                 return None if result.ok else _error(result)
         return "names kept being taken on the NAS while renaming"
 
-    def _rename(self, s: Staged, tag: str, report: FlushReport) -> bool:
+    def _rename(self, s: Staged, tag: str) -> bool:
         taken = s.name
         while s.renames < 100:
             s.renames += 1
             if self.staging.rename(s, distinct_name(s.source.rel, tag, s.renames)):
-                report.renamed = [r for r in report.renamed if r.inbox_name != s.source.rel]
-                report.renamed.append(Renamed(s.source.rel, s.name))
                 log.info("%r exists on the NAS: sending it as %r", taken, s.name)
                 return True
         return False
 
     def _settle(self, staged: list[Staged], report: FlushReport) -> None:
-        already = set(report.already_on_nas)
-        with_problem = {p.name for p in report.problems}
         moved_rels = []
         for s in staged:
             rel = s.source.rel
             if self.staging.is_present(s):
                 self._unstage(s, report)
-                if rel not in with_problem:
-                    report.problems.append(FileProblem(rel, "not transferred this round"))
+                report.problems.append(FileProblem(rel, "not transferred this round"))
                 continue
+            path = os.path.join(self.config.path, rel)
             try:
-                st = os.lstat(self.config.path / rel)
+                st = os.lstat(path)
             except FileNotFoundError:
                 st = None  # deleted in the inbox meanwhile; the NAS has it
             if st is not None:
@@ -196,15 +275,19 @@ class InboxMover:
                                                             "has the earlier version, this one "
                                                             "goes next round"))  # fmt: skip
                     continue
-                os.unlink(self.config.path / rel)
+                try:
+                    os.unlink(path)
+                except OSError as err:
+                    report.problems.append(
+                        FileProblem(rel, f"on the NAS, but cannot be removed here: {err.strerror}")
+                    )
+                    continue
             moved_rels.append(rel)
-            if rel not in already:
-                report.moved_files += 1
-                report.moved_bytes += s.source.size
+            report.moved_files += 1
+            report.moved_bytes += s.source.size
+            report.renamed.append(Renamed(rel, s.name))
         remove_emptied_folders(self.config.path, moved_rels)
         self.staging.remove_empty_folders()
-        moved = set(moved_rels)
-        report.renamed = [r for r in report.renamed if r.inbox_name in moved]
 
     def _unstage(self, s: Staged, report: FlushReport) -> None:
         path = self.staging.files / s.name

@@ -58,9 +58,15 @@ def destination(config: InboxConfig) -> str:
     return f"{config.nas_user}@{config.nas_host}:{config.nas_path.rstrip('/')}/"
 
 
-def transfer_argv(config: InboxConfig, source_dir: str) -> list[str]:
-    """Move every file below ``source_dir``: never overwrite a name on the NAS, remove a
-    source file only once rsync has it complete there."""
+# The files to send come on stdin, NUL-separated (any byte but NUL may be in a name); their
+# folders are created on the NAS as they are below the source folder.
+FILES_FROM_STDIN = ["--files-from=-", "--from0"]
+
+
+def transfer_argv(config: InboxConfig, source_dir: str, *, files_from: bool) -> list[str]:
+    """Move the files below ``source_dir`` (the ones named on stdin, or all): never overwrite a
+    name on the NAS, remove a source file only once rsync has it complete there (and unchanged
+    since it was read)."""
     argv = [
         "rsync",
         "--recursive",
@@ -74,12 +80,14 @@ def transfer_argv(config: InboxConfig, source_dir: str) -> list[str]:
     ]  # fmt: skip
     if config.bandwidth_limit_kib:
         argv.append(f"--bwlimit={config.bandwidth_limit_kib}")
+    if files_from:
+        argv += FILES_FROM_STDIN
     return [*argv, "--", source_dir.rstrip("/") + "/", destination(config)]
 
 
-def compare_argv(config: InboxConfig, source_dir: str) -> list[str]:
-    """A dry run that tells, per file left below ``source_dir``, whether the NAS has the name,
-    and if so whether with the very same content (--checksum)."""
+def compare_argv(config: InboxConfig, source_dir: str, *, files_from: bool) -> list[str]:
+    """A dry run that tells, per file (named on stdin, or all below ``source_dir``), whether the
+    NAS has the name, and if so whether with the very same content (--checksum)."""
     return [
         "rsync",
         "--dry-run",
@@ -90,6 +98,7 @@ def compare_argv(config: InboxConfig, source_dir: str) -> list[str]:
         "--8-bit-output",
         f"--timeout={config.io_timeout_seconds}",
         "-e", ssh_command(config),
+        *(FILES_FROM_STDIN if files_from else []),
         "--", source_dir.rstrip("/") + "/", destination(config),
     ]  # fmt: skip
 

@@ -22,19 +22,19 @@ class RsyncResult:
         return self.code == 0
 
 
-async def run_rsync(argv: list[str], *, capture_stdout: bool = False) -> RsyncResult:
-    """Run rsync to its end. Cancelled, it is stopped with SIGTERM first: rsync then keeps the
-    partial file on the NAS (--partial-dir) for the next flush to resume."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE if capture_stdout else subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        # rsync's own messages in plain English and C collation, whatever the service's locale.
-        env={**os.environ, "LC_ALL": "C"},
-    )
+async def run_rsync(
+    argv: list[str], *, files: list[str] | None = None, capture_stdout: bool = False
+) -> RsyncResult:
+    """Run rsync to its end, handing it ``files`` (for --files-from=- --from0) on stdin.
+    Cancelled, it is stopped with SIGTERM first: rsync then keeps the partial file on the NAS
+    (--partial-dir) for the next flush to resume."""
+    names = None if files is None else b"".join(os.fsencode(f) + b"\0" for f in files)
     try:
-        out, err = await proc.communicate()
+        proc = await _start(argv, names, capture_stdout)
+    except OSError as err:  # rsync itself is missing: say so, as a shell's 127 would
+        return RsyncResult(127, b"", f"cannot run {argv[0]}: {err.strerror}")
+    try:
+        out, err = await proc.communicate(names)
     except asyncio.CancelledError:
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()
@@ -45,3 +45,16 @@ async def run_rsync(argv: list[str], *, capture_stdout: bool = False) -> RsyncRe
     if code < 0:  # killed by a signal: say which, like a shell would
         lines.append(f"rsync was killed by signal {-code}")
     return RsyncResult(code, out or b"", " | ".join(lines[-_STDERR_LINES:]))
+
+
+async def _start(
+    argv: list[str], names: bytes | None, capture_stdout: bool
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=subprocess.DEVNULL if names is None else subprocess.PIPE,
+        stdout=subprocess.PIPE if capture_stdout else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        # rsync's own messages in plain English and C collation, whatever the service's locale.
+        env={**os.environ, "LC_ALL": "C"},
+    )

@@ -1,4 +1,5 @@
-"""The staging folder: hard links of the files in flight, under the names they get on the NAS.
+"""The staging folder: hard links of files whose name is taken on the NAS, under the distinct
+names they get there.
 
 rsync moves the staging tree, so the inbox keeps the user's names while a file is renamed for
 the NAS, and a file is removed from the inbox only after rsync removed its staged link.
@@ -80,11 +81,20 @@ class Staging:
             return name
         raise OSError(errno.EEXIST, "no free name in the inbox")
 
-    def stage(self, f: InboxFile) -> Staged:
-        """Link an inbox file into the staging tree under its own name."""
+    def stage(self, f: InboxFile, tag: str) -> Staged:
+        """Link an inbox file into the staging tree under its first free distinct name."""
+        staged = Staged(f, f.rel)
         self._make_parent(f.rel)
-        os.link(self.inbox / f.rel, self.files / f.rel, follow_symlinks=False)
-        return Staged(f, f.rel)
+        while staged.renames < 100:
+            staged.renames += 1
+            name = distinct_name(f.rel, tag, staged.renames)
+            try:
+                os.link(self.inbox / f.rel, self.files / name, follow_symlinks=False)
+            except FileExistsError:
+                continue
+            staged.name = name
+            return staged
+        raise OSError(errno.EEXIST, "no free distinct name")
 
     def rename(self, staged: Staged, new_name: str) -> bool:
         """Give a staged file another name, never replacing one; False if the name is taken."""

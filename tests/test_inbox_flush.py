@@ -157,22 +157,21 @@ async def test_files_being_written_wait_for_the_next_round(box):
 
 
 async def test_permission_error_on_one_file_the_others_move(box):
-    dropped = drop(box, {f"dir/f{i}.txt": f"file {i}".encode() for i in range(5)})
-    locked = box.inbox / "dir" / "f2.txt"
-    # Immutable: not even root may link or remove it (as protected_hardlinks refuses the
-    # service a file it cannot read).
-    if not chattr(locked, "+i"):
+    dropped = drop(box, {f"dir{i}/f.txt": f"file {i}".encode() for i in range(5)})
+    # The NAS refuses one folder: immutable, so not even root may create a file in it.
+    (box.nas / "dir2").mkdir()
+    if not chattr(box.nas / "dir2", "+i"):
         pytest.skip("chattr +i is not supported on this filesystem")
     try:
         report = await box.mover().flush()
     finally:
-        assert chattr(locked, "-i")
+        assert chattr(box.nas / "dir2", "-i")
     assert report.result == PARTIAL and report.moved_files == 4
     (problem,) = report.problems
-    assert problem.name == "dir/f2.txt" and "Operation not permitted" in problem.reason
-    assert "could not be moved" in report.error
+    assert problem.name == "dir2/f.txt" and "not transferred" in problem.reason
+    assert "Operation not permitted" in report.error
     assert_each_file_once(dropped, box)
-    assert (box.inbox / "dir").is_dir()  # still holds f2.txt
+    assert (box.inbox / "dir2").is_dir() and not (box.inbox / "dir0").exists()
 
 
 async def test_ten_thousand_small_files_in_nested_folders(box):
