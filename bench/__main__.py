@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import runpy
 
-BENCHMARKS = ["bench.exporter_scrape"]
+BENCHMARKS = ["bench.exporter_scrape", "bench.inbox_flush"]
 
 for name in BENCHMARKS:
     print(f"\n##### {name}")
