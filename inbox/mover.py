@@ -128,8 +128,10 @@ class InboxMover:
         inbox = str(self.config.path)
         left = ready
         try:
+            whole_file = max(f.size for f in ready) < cmd.RESUME_FROM_BYTES
             sent = await run_rsync(
-                cmd.transfer_argv(self.config, inbox, files_from=True), files=[f.rel for f in ready]
+                cmd.transfer_argv(self.config, inbox, files_from=True, whole_file=whole_file),
+                files=[f.rel for f in ready],
             )
         finally:
             left = await asyncio.to_thread(self._count_moved, ready, report)

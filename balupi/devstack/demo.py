@@ -1,12 +1,14 @@
 """``make demo``: the whole BaluPi stack on this machine, with simulated hardware.
 
-Starts a simulated Tapo P110 (speaking KLAP like a real one), balupi-exporter and Debian's
-Prometheus on the documented loopback ports, prints where to look, and stops everything on
+Starts a simulated Tapo P110 (speaking KLAP like a real one), balupi-exporter, Debian's
+Prometheus, Debian's smbd serving the share and the inbox, and Debian's sshd standing in for the
+NAS's disk, on the documented loopback ports; prints where to look, and stops everything on
 Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
+import getpass
 import signal
 import sys
 import threading
@@ -16,8 +18,17 @@ from pathlib import Path
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import PROMETHEUS_YML, REPO, Prometheus
+from balupi.devstack.samba import SambaServer
+from balupi.devstack.sshd import SshServer
 
-PORTS = {"balupi-exporter": 9877, "prometheus": 9090, "simulated plug": 9999}
+PORTS = {
+    "balupi-exporter": 9877,
+    "prometheus": 9090,
+    "simulated plug": 9999,
+    "smbd (share and inbox)": 4450,
+    "sshd (the NAS's disk)": 2222,
+}
+SMB_PASSWORD = "demo-password"  # noqa: S105 - the demo's own Samba account, loopback only
 DEMO_DIR = REPO / ".demo"
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
@@ -59,6 +70,10 @@ def main() -> int:
     logs = DEMO_DIR / "logs"
     config = DEMO_DIR / "balupi.toml"
     config.write_text(_config(PORTS["simulated plug"], PORTS["balupi-exporter"]))
+    nas = SshServer(DEMO_DIR / "sshd", port=PORTS["sshd (the NAS's disk)"])
+    smb = _samba()
+    with config.open("a") as out:
+        out.write(_inbox_config(nas))
     bin_dir = Path(sys.executable).parent
     secret = {"BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD, "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD}
 
@@ -81,8 +96,14 @@ def main() -> int:
         _start(plug, started, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state")
         _start(exporter, started, f"http://127.0.0.1:{PORTS['balupi-exporter']}/")
         _start(prometheus, started, f"{prometheus.url}/-/ready")
+        for server in (smb, nas):
+            print(f"Starting {server.name} ...", end=" ", flush=True)
+            started.append(server.start())
+            server.wait_ready()
+            print("ready", flush=True)
         _wait_for_power(prometheus, stop)
         _print_where_to_look(prometheus.url)
+        _print_inbox(smb, config)
         while not stop.wait(1):
             for proc in started:
                 if not proc.running:
@@ -98,6 +119,47 @@ def main() -> int:
         for proc in reversed(started):
             proc.stop()
         print("Stopped. Logs are in .demo/logs/.")
+
+
+def _samba() -> SambaServer:
+    smb_dir = DEMO_DIR / "smb"
+    for share in ("share", "inbox"):
+        (smb_dir / share).mkdir(parents=True, exist_ok=True)
+    return SambaServer(
+        DEMO_DIR / "smbd", port=PORTS["smbd (share and inbox)"], share=smb_dir / "share",
+        inbox=smb_dir / "inbox", user=getpass.getuser(), password=SMB_PASSWORD,
+    )  # fmt: skip
+
+
+def _inbox_config(nas: SshServer) -> str:
+    disk = DEMO_DIR / "nas-disk" / "inbox-from-pi"
+    disk.mkdir(parents=True, exist_ok=True)
+    return f"""
+[inbox]
+nas_host = "127.0.0.1"
+nas_port = {nas.port}
+nas_user = "{nas.user}"
+nas_path = "{disk}"
+ssh_key_file = "{nas.client_key}"
+known_hosts_file = "{nas.known_hosts}"
+path = "{DEMO_DIR / "smb" / "inbox"}"
+staging_path = "{DEMO_DIR / "smb" / ".inbox-staging"}"
+settle_seconds = 2
+"""
+
+
+def _print_inbox(smb: SambaServer, config: Path) -> None:
+    smbclient = f"smbclient -p {smb.port} //127.0.0.1/inbox -A {smb.auth_file}"
+    balupi = Path(sys.executable).parent / "balupi"
+    print(
+        f"""
+The SMB inbox (Debian's smbd) and the NAS's disk (Debian's sshd, files land in
+.demo/nas-disk/inbox-from-pi/):
+  Drop a file:     {smbclient} -c 'put README.md'
+  Waiting:         {balupi} inbox status --config {config}
+  Move it to NAS:  {balupi} inbox flush --config {config}""",
+        flush=True,
+    )
 
 
 def _start(proc: ManagedProcess, started: list[ManagedProcess], ready_url: str) -> None:
