@@ -78,6 +78,8 @@ class InboxMover:
         return status(str(self.config.path))
 
     async def flush(self) -> FlushReport:
+        """Move every ready file to the NAS; the report says what moved, what was renamed,
+        what waits and why. Raises FlushBusyError only when another process is flushing."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._flush())
             self._task.add_done_callback(self._forget_task)
@@ -126,7 +128,6 @@ class InboxMover:
         if not ready:
             return None
         inbox = str(self.config.path)
-        left = ready
         try:
             whole_file = max(f.size for f in ready) < cmd.RESUME_FROM_BYTES
             sent = await run_rsync(

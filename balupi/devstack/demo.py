@@ -72,8 +72,12 @@ def main() -> int:
     config.write_text(_config(PORTS["simulated plug"], PORTS["balupi-exporter"]))
     nas = SshServer(DEMO_DIR / "sshd", port=PORTS["sshd (the NAS's disk)"])
     smb = _samba()
+    inbox = _inbox_config(nas)
     with config.open("a") as out:
-        out.write(_inbox_config(nas))
+        out.write(inbox)
+    # The same [inbox] alone, for `balupi inbox ...` by hand (no plug password needed).
+    inbox_config = DEMO_DIR / "inbox.toml"
+    inbox_config.write_text(inbox)
     bin_dir = Path(sys.executable).parent
     secret = {"BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD, "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD}
 
@@ -102,8 +106,8 @@ def main() -> int:
             server.wait_ready()
             print("ready", flush=True)
         _wait_for_power(prometheus, stop)
+        _print_inbox(smb, inbox_config)
         _print_where_to_look(prometheus.url)
-        _print_inbox(smb, config)
         while not stop.wait(1):
             for proc in started:
                 if not proc.running:
