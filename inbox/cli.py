@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     mover = InboxMover(config.inbox)
     if args.action == "status":
-        status = mover.scan()
+        try:
+            status = mover.scan()
+        except OSError as err:
+            print(err, file=sys.stderr)
+            return 1
         if args.json:
             print(json.dumps(status.as_dict()))
         else:

@@ -56,6 +56,9 @@ def walk(root: str, problems: list[FileProblem] | None = None) -> Iterator[Inbox
 
 
 def status(root: str) -> InboxStatus:
+    """Raises FileNotFoundError when the inbox is not there (the disk is not mounted)."""
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"the inbox {root} is not a folder")
     files = size = 0
     oldest: int | None = None
     for f in walk(root):

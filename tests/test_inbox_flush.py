@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 from datetime import datetime, timedelta
@@ -315,3 +316,22 @@ async def test_nas_disk_full_keeps_what_does_not_fit(tmp_path, sshd, small_disk)
     assert report.moved_files == 3 and (box.inbox / "z-too-big.bin").exists()
     assert "No space left on device" in report.error
     assert_each_file_once(dropped, box)
+
+
+async def test_a_staging_folder_on_another_filesystem_is_refused(box):
+    dropped = drop(box, {"a.txt": b"a"})
+    if not _other_filesystem("/dev/shm", box.inbox):
+        pytest.skip("no second filesystem at /dev/shm")
+    staging = Path("/dev/shm") / f"balupi-test-staging-{os.getpid()}"
+    try:
+        report = await box.mover(staging_path=staging).flush()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    assert report.result == FAILED and "must be on the inbox's filesystem" in report.error
+    report = await box.mover(path=box.inbox / "not-mounted").flush()
+    assert report.result == FAILED and "is not a folder" in report.error
+    assert_each_file_once(dropped, box)
+
+
+def _other_filesystem(folder: str, than: Path) -> bool:
+    return os.path.isdir(folder) and os.stat(folder).st_dev != os.stat(than).st_dev

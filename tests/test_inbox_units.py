@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from balupi.inbox.open_files import open_file_ids
 from balupi.inbox.rsync_output import decode_name, parse_items
 from balupi.inbox.scan import split_ready, status, walk
@@ -69,7 +71,10 @@ def test_walk_and_status_count_regular_files_only(tmp_path):
     assert sorted(f.rel for f in walk(str(tmp_path))) == ["d/f", "g"]
     st = status(str(tmp_path))
     assert (st.files, st.bytes) == (2, 6) and 0 <= st.oldest_age_seconds < 60
-    assert status(str(tmp_path / "d" / "nothing-here")).oldest_age_seconds is None
+    (tmp_path / "empty").mkdir()
+    assert status(str(tmp_path / "empty")).oldest_age_seconds is None
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        status(str(tmp_path / "not-mounted"))
 
 
 def test_open_and_fresh_files_are_not_ready(tmp_path):
