@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from balupi.config_handshake import (
+    DnsConfig,
+    HandshakeConfig,
+    NasConfig,
+    parse_dns,
+    parse_handshake,
+    parse_nas,
+)
 from balupi.config_inbox import InboxConfig, parse_inbox
+from balupi.config_pihole import PiholeConfig, parse_pihole
 from balupi.config_reader import Problems, Table
 from balupi.secret import Secret
 
@@ -59,17 +69,29 @@ class TapoConfig:
     plugs: tuple[PlugConfig, ...] = ()
     # python-kasa's timeout for one request to a plug.
     request_timeout_seconds: float = 3.0
+    # What a kWh costs, for the cost recording rules; None: no price exported.
+    price_per_kwh: float | None = None
+    currency: str = "EUR"
 
 
 @dataclass(frozen=True)
 class Config:
     exporter: ExporterConfig = ExporterConfig()
     tapo: TapoConfig = TapoConfig()
+    # None when the file has no [pihole] section: the Pi-hole collector is then left out.
+    pihole: PiholeConfig | None = None
+    # Only balupi-handshake needs these; when [handshake] is there, [nas] and [dns] must be too.
+    handshake: HandshakeConfig | None = None
+    nas: NasConfig | None = None
+    dns: DnsConfig | None = None
     inbox: InboxConfig | None = None  # None: no [inbox] table, nothing is flushed
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate ``path``; raise ConfigError listing every problem."""
+def load_config(path: Path, *, secrets_for: Collection[str] | None = None) -> Config:
+    """Read and validate ``path``; raise ConfigError listing every problem.
+
+    ``secrets_for`` names the sections whose secrets this process reads (None: all).
+    """
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -78,7 +100,7 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(path, [f"(file): not valid TOML: {err}"]) from None
-    problems = Problems()
+    problems = Problems(base_dir=path.parent, secrets_for=secrets_for)
     config = parse_config(data, problems)
     if problems:
         raise ConfigError(path, problems.items)
@@ -90,10 +112,24 @@ def parse_config(data: dict, problems: Problems) -> Config:
     config = Config(
         exporter=_exporter(root.table("exporter")),
         tapo=_tapo(root.table("tapo")),
+        pihole=parse_pihole(root.table("pihole")) if root.has("pihole") else None,
+        **_handshake_sections(root),
         inbox=parse_inbox(root.table("inbox")) if root.has("inbox") else None,
     )
+    if config.dns is not None and config.dns.backend == "pihole" and config.pihole is None:
+        problems.add("dns.backend", '"pihole" needs a [pihole] section (url, password_file)')
     root.finish()
     return config
+
+
+def _handshake_sections(root: Table) -> dict:
+    if not any(root.has(name) for name in ("handshake", "nas", "dns")):
+        return {}
+    return {
+        "handshake": parse_handshake(root.table("handshake", required=True)),
+        "nas": parse_nas(root.table("nas", required=True)),
+        "dns": parse_dns(root.table("dns", required=True)),
+    }
 
 
 def _exporter(t: Table) -> ExporterConfig:
@@ -114,22 +150,30 @@ def _tapo(t: Table) -> TapoConfig:
     d = TapoConfig()
     username = t.string("username", None)
     password = t.secret("password", required=False)
+    declared = t.has("password_file") or t.has("password_env")
     timeout = t.number(
         "request_timeout_seconds", d.request_timeout_seconds, minimum=0.5, maximum=60
     )
+    price = t.number("price_per_kwh", None, minimum=0, maximum=100)
+    currency = t.string("currency", d.currency)
     plugs = []
     names: set[str] = set()
     for p in t.tables("plugs"):
-        plug = _plug(p, username, password)
+        plug = _plug(p, username, password, declared)
         if plug.name in names:
             p.problems.add(f"{p.key}.name", f"{plug.name!r} is used by another plug")
         names.add(plug.name)
         plugs.append(plug)
     t.finish()
-    return TapoConfig(plugs=tuple(plugs), request_timeout_seconds=float(timeout))
+    return TapoConfig(
+        plugs=tuple(plugs),
+        request_timeout_seconds=float(timeout),
+        price_per_kwh=None if price is None else float(price),
+        currency=currency,
+    )
 
 
-def _plug(t: Table, username: str | None, password: Secret | None) -> PlugConfig:
+def _plug(t: Table, username: str | None, password: Secret | None, inherited: bool) -> PlugConfig:
     name = t.string("name")
     if isinstance(name, str) and name and not _NAME.match(name):
         t.problems.add(f"{t.key}.name", "use letters, digits, '_', '.' and '-' (at most 63)")
@@ -140,7 +184,7 @@ def _plug(t: Table, username: str | None, password: Secret | None) -> PlugConfig
     secret = own_password or password
     if user is None:
         t.problems.add(f"{t.key}.username", "required here or in [tapo] (the Tapo app e-mail)")
-    if secret is None and not (t.has("password_file") or t.has("password_env")):
+    if secret is None and not (inherited or t.has("password_file") or t.has("password_env")):
         t.problems.add(
             f"{t.key}.password", "required here or in [tapo]: set password_file or password_env"
         )

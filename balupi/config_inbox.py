@@ -103,13 +103,14 @@ def _absolute(t: Table, name: str, default: Path) -> Path:
 
 
 def _file_path(t: Table, name: str) -> Path | None:
-    """A file named in the config; a relative name is looked up in $CREDENTIALS_DIRECTORY."""
+    """A file named in the config; a relative name is looked up in $CREDENTIALS_DIRECTORY
+    (systemd's LoadCredential=), else beside the config file, as for secrets."""
     value = _required_string(t, name)
     if not value:
         return None
     path = Path(value)
     if not path.is_absolute():
-        base = os.environ.get("CREDENTIALS_DIRECTORY")
+        base = os.environ.get("CREDENTIALS_DIRECTORY") or t.problems.base_dir
         if not base:
             t.problems.add(
                 f"{t.key}.{name}", f"relative path {value!r} needs $CREDENTIALS_DIRECTORY"
@@ -123,6 +124,8 @@ def _readable_file(t: Table, name: str) -> Path:
     path = _file_path(t, name)
     if path is None:
         return Path()
+    if not t.problems.reads_secrets_of(t.key):
+        return path  # another service's files: this process never opens them
     if not path.is_file():
         t.problems.add(f"{t.key}.{name}", f"{path} is not a file")
     elif not os.access(path, os.R_OK):
@@ -133,7 +136,7 @@ def _readable_file(t: Table, name: str) -> Path:
 def _key_file(t: Table, name: str) -> Path:
     """The private key: ssh refuses one that others can read, so say it here, not mid-flush."""
     path = _readable_file(t, name)
-    if path.is_file() and os.access(path, os.R_OK):
+    if t.problems.reads_secrets_of(t.key) and path.is_file() and os.access(path, os.R_OK):
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             t.problems.add(

@@ -7,7 +7,7 @@ reader never raises on bad input: it records the problem and returns a placehold
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,25 @@ _MISSING: Any = object()
 
 
 class Problems:
-    """The list of problems found in one config file."""
+    """The list of problems found in one config file, and how its secrets are read.
 
-    def __init__(self) -> None:
+    ``base_dir``: where a relative ``*_file`` is found when systemd gives no
+    $CREDENTIALS_DIRECTORY (the config file's folder, /etc/balupi on a Pi).
+    ``secrets_for``: the top-level sections whose secrets this process reads; the others are
+    only checked for their form, so a service never needs another service's credentials.
+    None reads them all (``balupi check-config``).
+    """
+
+    def __init__(
+        self, *, base_dir: Path | None = None, secrets_for: Collection[str] | None = None
+    ) -> None:
         self.items: list[str] = []
+        self.base_dir = base_dir
+        self.secrets_for = None if secrets_for is None else frozenset(secrets_for)
+
+    def reads_secrets_of(self, key: str) -> bool:
+        section = key.split(".", 1)[0].split("[", 1)[0]
+        return self.secrets_for is None or section in self.secrets_for
 
     def add(self, key: str, message: str) -> None:
         self.items.append(f"{key}: {message}")
@@ -68,6 +83,18 @@ class Table:
             )
         return value
 
+    def string_list(self, name: str, default: Any = _MISSING) -> Any:
+        """A list of non-empty strings, e.g. a command's argv (never run through a shell)."""
+        value = self._get(name, default)
+        if value is default:
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.problems.add(
+                self._path(name), f"must be a list of non-empty strings, got {_kind(value)}"
+            )
+            return default if default is not _MISSING else []
+        return value
+
     def number(
         self,
         name: str,
@@ -98,7 +125,7 @@ class Table:
         """A secret named ``name``: read from ``name_file`` or ``name_env``, never inline.
 
         A relative ``name_file`` is looked up in $CREDENTIALS_DIRECTORY, where systemd's
-        LoadCredential= puts it.
+        LoadCredential= puts it, else beside the config file.
         """
         file_key, env_key = f"{name}_file", f"{name}_env"
         self._seen.update({name, file_key, env_key})
@@ -113,6 +140,8 @@ class Table:
         if file_name is not None and env_name is not None:
             self.problems.add(self._path(file_key), f"set only one of {file_key} and {env_key}")
             return None
+        if not self.problems.reads_secrets_of(self.key) and (file_name or env_name):
+            return None  # another service's secret: this process never reads it
         if file_name is not None:
             return _secret_from_file(file_name, self._path(file_key), self.problems)
         if env_name is not None:
@@ -123,6 +152,8 @@ class Table:
 
     def table(self, name: str, *, required: bool = False) -> Table:
         value = self._get(name, _MISSING if required else {})
+        if value is _MISSING:  # already reported as missing; its own keys are listed too
+            value = {}
         return Table(value, self._path(name), self.problems)
 
     def tables(self, name: str) -> Iterator[Table]:
@@ -146,7 +177,7 @@ def _secret_from_file(name: Any, key: str, problems: Problems) -> Secret | None:
         return None
     path = Path(name)
     if not path.is_absolute():
-        base = os.environ.get("CREDENTIALS_DIRECTORY")
+        base = os.environ.get("CREDENTIALS_DIRECTORY") or problems.base_dir
         if not base:
             problems.add(key, f"relative path {name!r} needs $CREDENTIALS_DIRECTORY (systemd)")
             return None

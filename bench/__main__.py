@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import runpy
 
-BENCHMARKS = ["bench.exporter_scrape", "bench.inbox_flush"]
+BENCHMARKS = [
+    "bench.exporter_scrape",
+    "bench.pihole_switch",
+    "bench.handshake_switch",
+    "bench.inbox_flush",
+]
 
 for name in BENCHMARKS:
     print(f"\n##### {name}")

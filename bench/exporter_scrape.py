@@ -97,6 +97,10 @@ async def run(scrapes: int, workdir: Path) -> None:
         show("16 concurrent scrapers", concurrent)
         floor_load = await load(floor_url, requests=1000, concurrency=16)
         show("floor: trivial route, 16 concurrent", floor_load)
+        print(
+            f"exporter / floor, same load: p50 x{concurrent.median / floor_load.median:.1f}"
+            f", p99 x{concurrent.percentile(99) / floor_load.percentile(99):.1f}"
+        )
         ratio = per_scrape_conc / per_scrape_seq
         print(
             f"device requests per scrape: sequential {per_scrape_seq:.2f}, "

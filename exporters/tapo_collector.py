@@ -21,6 +21,7 @@ class TapoCollector:
     name = "tapo"
 
     def __init__(self, config: TapoConfig, *, query_limit: float) -> None:
+        self.config = config
         self.readers = [
             PlugReader(p, request_timeout=config.request_timeout_seconds, query_limit=query_limit)
             for p in config.plugs
@@ -34,7 +35,19 @@ class TapoCollector:
             families.add(reader, reading)
         # Each plug waited on its own, so one dead plug costs the others nothing.
         families.duration.add_metric([], time.perf_counter() - started)
-        return families.all()
+        return [*families.all(), *self._price()]
+
+    def _price(self) -> list[Metric]:
+        """The configured energy price, so Prometheus's cost rules need no config of their own."""
+        if self.config.price_per_kwh is None:
+            return []
+        price = GaugeMetricFamily(
+            "balupi_energy_price_per_kilowatt_hour",
+            "Price of one kWh, from balupi.toml [tapo] price_per_kwh",
+            labels=["currency"],
+        )
+        price.add_metric([self.config.currency], self.config.price_per_kwh)
+        return [price]
 
     async def close(self) -> None:
         await asyncio.gather(*(r.close() for r in self.readers))

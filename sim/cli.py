@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMAND_MODULES = ("balupi.sim.tapo.cli",)
+SUBCOMMAND_MODULES = ("balupi.sim.tapo.cli", "balupi.sim.pihole.cli", "balupi.sim.nas.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

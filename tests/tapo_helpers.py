@@ -72,7 +72,12 @@ def plug_config(name: str, server: TapoSimServer, *, password: str = PASSWORD,
     )  # fmt: skip
 
 
-def exporter_app(plugs: list[PlugConfig], *, deadline: float = 2.0, request_timeout: float = 1.0):
+def exporter_app(
+    plugs: list[PlugConfig], *, deadline: float = 2.0, request_timeout: float = 1.0,
+    price_per_kwh: float | None = None,
+):  # fmt: skip
     config = ExporterConfig(deadline_seconds=deadline, deadline_margin_seconds=0.2)
-    tapo = TapoConfig(plugs=tuple(plugs), request_timeout_seconds=request_timeout)
+    tapo = TapoConfig(
+        plugs=tuple(plugs), request_timeout_seconds=request_timeout, price_per_kwh=price_per_kwh
+    )
     return make_app(config, [TapoCollector(tapo, query_limit=deadline)])

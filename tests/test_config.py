@@ -21,9 +21,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_example_config_is_valid(tmp_path, monkeypatch):
     (tmp_path / "tapo-password").write_text("s3cret\n")
+    (tmp_path / "handshake-secret").write_text("a-long-enough-shared-secret\n")
+    (tmp_path / "pihole-password").write_text("app-password\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     config = load_config(REPO / "config" / "balupi.example.toml")
     assert config.exporter.listen_port == 9877
+    assert config.pihole.password.reveal() == "app-password"
+    assert config.dns.backend == "pihole"
     (plug,) = config.tapo.plugs
     assert plug.name == "nas" and plug.transport == "klap" and plug.port is None
     assert plug.password.reveal() == "s3cret"
@@ -133,7 +137,8 @@ def test_secret_file_problems(tmp_path, monkeypatch):
     report = caught.value.report()
     assert "tapo.plugs[0].password_file: cannot read" in report
     assert "tapo.plugs[1].password_file:" in report and "is empty" in report
-    assert "needs $CREDENTIALS_DIRECTORY" in report
+    # Without systemd's $CREDENTIALS_DIRECTORY a relative name is found beside the config.
+    assert f"tapo.plugs[2].password_file: cannot read {tmp_path / 'relative'}" in report
     assert "tapo.plugs[3].password_file: set only one of" in report
     assert "tapo.plugs[3].name: use letters" in report
 
@@ -163,3 +168,55 @@ def test_check_config_command(tmp_path):
     assert run.returncode == 1
     assert "2 problem(s)" in run.stderr
     assert "exporter.listen_port" in run.stderr and "exporter.extra: unknown key" in run.stderr
+
+
+def test_pihole_dns_backend_needs_a_pihole_section(tmp_path, monkeypatch):
+    monkeypatch.setenv("BALUPI_TEST_SECRET", "a-long-enough-shared-secret-0123456789")
+    path = write(
+        tmp_path,
+        """
+        [handshake]
+        secret_env = "BALUPI_TEST_SECRET"
+        [nas]
+        url = "http://192.168.1.10"
+        ip = "192.168.1.10"
+        mac = "aa:bb:cc:dd:ee:ff"
+        [dns]
+        pi_ip = "192.168.1.20"
+        backend = "pihole"
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any(
+        p.startswith('dns.backend: "pihole" needs a [pihole]') for p in caught.value.problems
+    )
+
+
+def test_a_service_reads_only_its_own_secrets(tmp_path, monkeypatch):
+    """The exporter's unit has no handshake secret and the handshake's no Tapo password: each
+    loads the one shared file and reads only the credentials it needs."""
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("BALUPI_TEST_UNSET", raising=False)
+    path = write(
+        tmp_path,
+        """
+        [tapo]
+        username = "u"
+        password_file = "tapo-password"
+        [[tapo.plugs]]
+        name = "nas"
+        host = "h"
+        [pihole]
+        url = "http://127.0.0.1:8080"
+        password_env = "BALUPI_TEST_UNSET"
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)  # check-config reads them all
+    assert len(caught.value.problems) == 2
+    config = load_config(path, secrets_for=("handshake",))
+    assert config.tapo.plugs[0].password is None and config.pihole.password is None
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, secrets_for=("tapo",))
+    assert [p.split(":")[0] for p in caught.value.problems] == ["tapo.password_file"]

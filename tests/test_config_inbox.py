@@ -128,6 +128,24 @@ def test_missing_required_inbox_keys_and_staging_inside_inbox(tmp_path, monkeypa
     for key in ("nas_host", "nas_user", "nas_path", "known_hosts_file"):
         assert f"inbox.{key}: required key is missing" in report
     assert "inbox.staging_path: must be outside the inbox" in report
-    assert "inbox.ssh_key_file: relative path 'relative-key' needs $CREDENTIALS_DIRECTORY" in (
-        report
+    # Without $CREDENTIALS_DIRECTORY a relative name is looked up beside the config file.
+    assert f"inbox.ssh_key_file: {tmp_path / 'relative-key'} is not a file" in report
+
+
+def test_another_services_inbox_files_are_not_opened(tmp_path):
+    """balupi-exporter reads the same file but never the NAS key: only its form is checked."""
+    path = write(
+        tmp_path,
+        """
+        [inbox]
+        nas_host = "nas"
+        nas_user = "u"
+        nas_path = "/x"
+        ssh_key_file = "/nonexistent/key"
+        known_hosts_file = "/nonexistent/known_hosts"
+        """,
     )
+    config = load_config(path, secrets_for=("tapo",)).inbox
+    assert config is not None and config.ssh_key_file == Path("/nonexistent/key")
+    with pytest.raises(ConfigError, match="problem"):
+        load_config(path, secrets_for=("inbox",))

@@ -252,3 +252,12 @@ async def test_collect_selection(plugs, aiohttp_client):
     assert "tapo_up" in everything and "process_resident_memory_bytes" in everything
     page = await (await client.get("/")).text()
     assert "collect[]=tapo" in page
+
+
+async def test_energy_price_is_exported_only_when_configured(plugs, aiohttp_client):
+    server = await plugs(power_watts=30.0)
+    priced = await aiohttp_client(exporter_app([plug_config("nas", server)], price_per_kwh=0.32))
+    s = await scrape(priced)
+    assert s.value("balupi_energy_price_per_kilowatt_hour", currency="EUR") == 0.32
+    plain = await aiohttp_client(exporter_app([plug_config("nas", server)]))
+    assert "balupi_energy_price_per_kilowatt_hour" not in (await scrape(plain)).names()

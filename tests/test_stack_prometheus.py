@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from balupi.devstack.ports import free_port, port_in_use
+from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
 from tests.tapo_helpers import PASSWORD, USER
@@ -133,49 +132,3 @@ def test_exporter_port_in_use_is_a_clear_message(tmp_path):
     assert run.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in run.stderr
     assert "Traceback" not in run.stderr
-
-
-DEMO_PORTS = (9877, 9090, 9999)
-
-
-def test_demo_names_a_taken_port():
-    import socket
-
-    with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
-        if not port_in_use(9999):
-            holder.bind(("127.0.0.1", 9999))
-            holder.listen()
-        run = subprocess.run(
-            [sys.executable, "-m", "balupi.devstack.demo"],
-            capture_output=True, text=True, timeout=30, check=False,
-        )  # fmt: skip
-    assert run.returncode == 2
-    assert "simulated plug needs 127.0.0.1:9999" in run.stderr
-    assert "Traceback" not in run.stderr
-
-
-def test_demo_shows_power_and_stops_cleanly():
-    if busy := [p for p in DEMO_PORTS if port_in_use(p)]:
-        pytest.skip(f"the demo's fixed ports {busy} are in use by something else here")
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "balupi.devstack.demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines = []
-    try:
-        for line in demo.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        output = "".join(lines)
-        assert "seen after" in output, output
-        assert "http://127.0.0.1:9090/graph" in output
-        demo.send_signal(signal.SIGTERM)
-        rest, _ = demo.communicate(timeout=30)
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-    assert demo.returncode == 0, output + rest
-    assert "Stopped." in rest
-    assert not any(port_in_use(p) for p in DEMO_PORTS)  # every child is gone

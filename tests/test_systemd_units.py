@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-UNITS = sorted((REPO / "systemd").glob("*.service"))
+UNITS = sorted((REPO / "systemd").glob("*.service")) + sorted(
+    (REPO / "nas" / "systemd").glob("*.service")
+)
 INSTALLED_BIN = "/opt/balupi/venv/bin/"
 pytestmark = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
@@ -28,6 +30,8 @@ def staged(unit: Path, tmp_path: Path) -> Path:
 
 def test_there_are_units():
     assert any(u.name == "balupi-exporter.service" for u in UNITS)
+    names = {u.name for u in UNITS}
+    assert {"balupi-handshake.service", "balupi-nas-handshake.service"} <= names
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)

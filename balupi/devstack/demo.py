@@ -1,60 +1,119 @@
 """``make demo``: the whole BaluPi stack on this machine, with simulated hardware.
 
-Starts a simulated Tapo P110 (speaking KLAP like a real one), balupi-exporter, Debian's
-Prometheus, Debian's smbd serving the share and the inbox, and Debian's sshd standing in for the
-NAS's disk, on the documented loopback ports; prints where to look, and stops everything on
-Ctrl-C or SIGTERM.
+Starts a simulated Tapo P110 (speaking KLAP like a real one), a simulated Pi-hole v6 with a real
+dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake, and Debian's node_exporter,
+Alertmanager and Prometheus (with BaluPi's rules), Debian's smbd serving the SMB inbox and
+Debian's sshd standing in for the NAS's disk, on the documented loopback ports, all from
+one config file as on a Pi; prints where to look, and
+stops everything on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
-import getpass
+import shutil
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
+from balupi.devstack import demo_handshake, demo_inbox, pihole_demo
+from balupi.devstack.alert_printer import AlertPrinter
+from balupi.devstack.alertmanager import Alertmanager
+from balupi.devstack.alertmanager import render_config as render_alertmanager
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
-from balupi.devstack.prometheus import PROMETHEUS_YML, REPO, Prometheus
-from balupi.devstack.samba import SambaServer
-from balupi.devstack.sshd import SshServer
+from balupi.devstack.prometheus import REPO, Prometheus, render_config
 
 PORTS = {
     "balupi-exporter": 9877,
     "prometheus": 9090,
+    "alertmanager": 9093,
+    "node_exporter": 9100,
+    "alert webhook": 8123,
     "simulated plug": 9999,
-    "smbd (share and inbox)": 4450,
-    "sshd (the NAS's disk)": 2222,
+    **pihole_demo.PORTS,
+    **demo_handshake.PORTS,
+    **demo_inbox.PORTS,
 }
-SMB_PASSWORD = "demo-password"  # noqa: S105 - the demo's own Samba account, loopback only
 DEMO_DIR = REPO / ".demo"
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
 PLUG_PASSWORD = "demo-password"  # noqa: S105 - a simulator's password, not a real one
+ENV = {
+    "BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD,
+    "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD,
+    **pihole_demo.ENV,
+    **demo_handshake.ENV,
+}
 
 
-def _config(plug_port: int, exporter_port: int) -> str:
+def _tapo_config() -> str:
     return f"""\
 [exporter]
 listen_host = "127.0.0.1"
-listen_port = {exporter_port}
+listen_port = {PORTS["balupi-exporter"]}
 
 [tapo]
 username = "{PLUG_USER}"
 password_env = "BALUPI_TAPO_PASSWORD"
+price_per_kwh = 0.32
 
 [[tapo.plugs]]
 name = "nas"
 host = "127.0.0.1"
-port = {plug_port}
+port = {PORTS["simulated plug"]}
 """
 
 
+def node_exporter_binary() -> str:
+    found = shutil.which("prometheus-node-exporter")
+    if not found:
+        raise FileNotFoundError("prometheus-node-exporter is not installed: run `make system-deps`")
+    return found
+
+
+def ports_taken() -> list[str]:
+    return [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
+
+
+def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess, str]]:
+    """Every process in start order, each with the URL that answers once it is ready."""
+    bin_dir = Path(sys.executable).parent
+    plug = ManagedProcess(
+        "simulated plug",
+        [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
+         "--port", str(PORTS["simulated plug"]), "--power", "38.5", "--username", PLUG_USER],
+        log_path=logs / "sim-tapo.log", env=ENV,
+    )  # fmt: skip
+    pihole = pihole_demo.pihole_process(bin_dir, logs, DEMO_DIR / "pihole")
+    exporter = ManagedProcess(
+        "balupi-exporter",
+        [str(bin_dir / "balupi-exporter"), "--config", str(config)],
+        log_path=logs / "exporter.log", env=ENV,
+    )  # fmt: skip
+    node = ManagedProcess(
+        "node_exporter",
+        [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{PORTS['node_exporter']}"],
+        log_path=logs / "node-exporter.log",
+    )
+    alertmanager = Alertmanager(
+        DEMO_DIR / "alertmanager", render_alertmanager(webhook), port=PORTS["alertmanager"]
+    )
+    prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
+    return [
+        (plug, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state"),
+        (pihole, pihole_demo.READY_URL),
+        *demo_handshake.handshake_parts(config, logs, ENV),  # after Pi-hole: it sets the record
+        (exporter, f"http://127.0.0.1:{PORTS['balupi-exporter']}/"),
+        (node, f"http://127.0.0.1:{PORTS['node_exporter']}/metrics"),
+        (alertmanager, f"{alertmanager.url}/-/ready"),
+        (prometheus, f"{prometheus.url}/-/ready"),
+    ]
+
+
 def main() -> int:
-    taken = [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
-    if taken:
+    if taken := ports_taken():
         print("The demo cannot start, these ports are already in use:", file=sys.stderr)
         for line in taken:
             print(f"  - {line}", file=sys.stderr)
@@ -69,44 +128,28 @@ def main() -> int:
     DEMO_DIR.mkdir(exist_ok=True)
     logs = DEMO_DIR / "logs"
     config = DEMO_DIR / "balupi.toml"
-    config.write_text(_config(PORTS["simulated plug"], PORTS["balupi-exporter"]))
-    nas = SshServer(DEMO_DIR / "sshd", port=PORTS["sshd (the NAS's disk)"])
-    smb = _samba()
-    inbox = _inbox_config(nas)
-    with config.open("a") as out:
-        out.write(inbox)
-    # The same [inbox] alone, for `balupi inbox ...` by hand (no plug password needed).
-    inbox_config = DEMO_DIR / "inbox.toml"
-    inbox_config.write_text(inbox)
-    bin_dir = Path(sys.executable).parent
-    secret = {"BALUPI_SIM_TAPO_PASSWORD": PLUG_PASSWORD, "BALUPI_TAPO_PASSWORD": PLUG_PASSWORD}
-
-    plug = ManagedProcess(
-        "simulated plug",
-        [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
-         "--port", str(PORTS["simulated plug"]), "--power", "38.5", "--username", PLUG_USER],
-        log_path=logs / "sim-tapo.log", env=secret,
-    )  # fmt: skip
-    exporter = ManagedProcess(
-        "balupi-exporter",
-        [str(bin_dir / "balupi-exporter"), "--config", str(config)],
-        log_path=logs / "exporter.log", env=secret,
-    )  # fmt: skip
-    prometheus = Prometheus(
-        DEMO_DIR / "prometheus", PROMETHEUS_YML.read_text(), port=PORTS["prometheus"]
+    try:
+        inbox = demo_inbox.InboxDemo(DEMO_DIR)
+    except FileNotFoundError as err:  # smbd or sshd not installed
+        print(f"\nThe demo could not start: {err}", file=sys.stderr)
+        return 1
+    config.write_text(
+        _tapo_config()
+        + pihole_demo.pihole_config()
+        + demo_handshake.handshake_config(DEMO_DIR)
+        + inbox.config()
     )
     started: list[ManagedProcess] = []
+    alerts = AlertPrinter(PORTS["alert webhook"])
+    alerts.start()
     try:
-        _start(plug, started, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state")
-        _start(exporter, started, f"http://127.0.0.1:{PORTS['balupi-exporter']}/")
-        _start(prometheus, started, f"{prometheus.url}/-/ready")
-        for server in (smb, nas):
-            print(f"Starting {server.name} ...", end=" ", flush=True)
-            started.append(server.start())
-            server.wait_ready()
-            print("ready", flush=True)
+        for proc, ready_url in _parts(config, logs, alerts.url):
+            _start(proc, started, ready_url)
+        prometheus = started[-1]
+        assert isinstance(prometheus, Prometheus)
+        inbox.start(started)
         _wait_for_power(prometheus, stop)
-        _print_inbox(smb, inbox_config)
+        print(f"\n{inbox.where_to_look()}", flush=True)
         _print_where_to_look(prometheus.url)
         while not stop.wait(1):
             for proc in started:
@@ -115,55 +158,15 @@ def main() -> int:
                           file=sys.stderr)  # fmt: skip
                     return 1
         return 0
-    except StartError as err:
+    except (StartError, FileNotFoundError) as err:
         print(f"\nThe demo could not start: {err}", file=sys.stderr)
         return 1
     finally:
         print("\nStopping the demo ...", flush=True)
         for proc in reversed(started):
             proc.stop()
+        alerts.stop()
         print("Stopped. Logs are in .demo/logs/.")
-
-
-def _samba() -> SambaServer:
-    smb_dir = DEMO_DIR / "smb"
-    for share in ("share", "inbox"):
-        (smb_dir / share).mkdir(parents=True, exist_ok=True)
-    return SambaServer(
-        DEMO_DIR / "smbd", port=PORTS["smbd (share and inbox)"], share=smb_dir / "share",
-        inbox=smb_dir / "inbox", user=getpass.getuser(), password=SMB_PASSWORD,
-    )  # fmt: skip
-
-
-def _inbox_config(nas: SshServer) -> str:
-    disk = DEMO_DIR / "nas-disk" / "inbox-from-pi"
-    disk.mkdir(parents=True, exist_ok=True)
-    return f"""
-[inbox]
-nas_host = "127.0.0.1"
-nas_port = {nas.port}
-nas_user = "{nas.user}"
-nas_path = "{disk}"
-ssh_key_file = "{nas.client_key}"
-known_hosts_file = "{nas.known_hosts}"
-path = "{DEMO_DIR / "smb" / "inbox"}"
-staging_path = "{DEMO_DIR / "smb" / ".inbox-staging"}"
-settle_seconds = 2
-"""
-
-
-def _print_inbox(smb: SambaServer, config: Path) -> None:
-    smbclient = f"smbclient -p {smb.port} //127.0.0.1/inbox -A {smb.auth_file}"
-    balupi = Path(sys.executable).parent / "balupi"
-    print(
-        f"""
-The SMB inbox (Debian's smbd) and the NAS's disk (Debian's sshd, files land in
-.demo/nas-disk/inbox-from-pi/):
-  Drop a file:     {smbclient} -c 'put README.md'
-  Waiting:         {balupi} inbox status --config {config}
-  Move it to NAS:  {balupi} inbox flush --config {config}""",
-        flush=True,
-    )
 
 
 def _start(proc: ManagedProcess, started: list[ManagedProcess], ready_url: str) -> None:
@@ -179,7 +182,8 @@ def _wait_for_power(prometheus: Prometheus, stop: threading.Event) -> None:
     print("Waiting for Prometheus's first scrape of the plug ", end="", flush=True)
     t0 = time.monotonic()
     while not stop.is_set() and time.monotonic() - t0 < 60:
-        if prometheus.query("tapo_power_watts"):
+        # A fresh sample: the demo's TSDB keeps earlier runs' history.
+        if prometheus.query("tapo_power_watts and (time() - timestamp(tapo_power_watts) < 20)"):
             print(f" seen after {time.monotonic() - t0:.0f} s", flush=True)
             return
         print(".", end="", flush=True)
@@ -199,6 +203,8 @@ BaluPi demo is running (simulated hardware, loopback only):
   Simulated plug state: {plug}/sim/state
 Change the simulated NAS's draw and watch the graph follow:
   curl -X POST {plug}/sim/control -d '{{"power_watts": 45}}'
+{pihole_demo.where_to_look(prom_url)}
+{demo_handshake.where_to_look(pihole_demo.PIHOLE_DNS_PORT)}
 Press Ctrl-C to stop everything.""",
         flush=True,
     )

@@ -19,3 +19,10 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return True
     return False
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    """A free UDP port (the simulated NAS's Wake-on-LAN listener)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]

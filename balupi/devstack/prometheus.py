@@ -23,15 +23,28 @@ def prometheus_binary() -> str:
     return found
 
 
-def render_config(targets: dict[str, str], *, scrape_interval: str | None = None) -> str:
-    """The repository's prometheus.yml with its default addresses replaced (for tests)."""
-    text = PROMETHEUS_YML.read_text()
+RULES_DIR = REPO / "prometheus" / "rules"
+
+
+def render_config(
+    targets: dict[str, str],
+    *,
+    scrape_interval: str | None = None,
+    evaluation_interval: str | None = None,
+) -> str:
+    """The repository's prometheus.yml with its default addresses replaced, for a copy that
+    runs from another folder (its rule files stay the repository's)."""
+    text = PROMETHEUS_YML.read_text().replace("- rules/", f"- {RULES_DIR}/")
     for default, actual in targets.items():
         text = text.replace(default, actual)
     if scrape_interval:
         # A faster test scrape also needs a timeout no longer than its interval.
         text = text.replace("scrape_interval: 15s", f"scrape_interval: {scrape_interval}")
         text = text.replace("scrape_timeout: 10s", f"scrape_timeout: {scrape_interval}")
+    if evaluation_interval:
+        text = text.replace(
+            "evaluation_interval: 30s", f"evaluation_interval: {evaluation_interval}"
+        )
     return text
 
 

@@ -1,0 +1,1 @@
+"""balupi-handshake: the NAS state machine, heartbeat, Wake-on-LAN, DNS switch and snapshots."""

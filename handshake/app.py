@@ -1,0 +1,249 @@
+"""balupi-handshake's HTTP API (aiohttp). Routes and what each answers: README.md and
+/api/openapi.json.
+
+NAS calls are HMAC-signed (signing.py); wake and status calls come from the dashboard on the LAN.
+A refused request changes nothing: no state, no DNS, no snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from balupi import __version__
+from balupi.handshake.controller import NasController
+from balupi.handshake.inbox import inbox_usage
+from balupi.handshake.metrics import HandshakeCollector
+from balupi.handshake.openapi import openapi_document
+from balupi.handshake.request_body import read_limited
+from balupi.handshake.signing import SignatureError, Verifier
+from balupi.handshake.snapshot import SnapshotError, parse_snapshot
+
+log = logging.getLogger("balupi.handshake.api")
+
+CONTROLLER = web.AppKey("controller", NasController)
+VERIFIER = web.AppKey("verifier", Verifier)
+
+GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
+COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")
+SNAPSHOT = "/api/handshake/snapshot"
+WAKE = ("/api/wake-nas", "/api/nas/wol")
+
+
+def error(status: type[web.HTTPException], reason: str, **headers: str) -> web.HTTPException:
+    return status(
+        text=json.dumps({"error": reason}), content_type="application/json", headers=headers
+    )
+
+
+async def signed_body(request: web.Request) -> bytes:
+    """The body of a NAS call whose size and signature are good; 413 or 401 otherwise."""
+    controller = request.app[CONTROLLER]
+    body = await read_limited(request, controller.handshake.snapshot_max_bytes)
+    try:
+        request.app[VERIFIER].verify(request.method, request.path, request.headers, body)
+    except SignatureError as err:
+        log.warning("refused %s %s from %s: %s", request.method, request.path,
+                    request.remote, err)  # fmt: skip
+        raise error(web.HTTPUnauthorized, str(err)) from None
+    return body
+
+
+def snapshot_in(body: bytes) -> bytes | None:
+    """The snapshot carried by a going-offline body; None for an empty body or ``{}``."""
+    if not body.strip() or body.strip() == b"{}":
+        return None
+    try:
+        parse_snapshot(body)
+    except SnapshotError as err:
+        raise error(web.HTTPBadRequest, str(err)) from None
+    return body
+
+
+async def going_offline(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    snapshot = snapshot_in(await signed_body(request))
+    try:
+        stored = controller.going_offline(snapshot)
+    except OSError as err:
+        # Nothing moved: the NAS may retry, and the old snapshot is still served.
+        raise error(
+            web.HTTPInternalServerError, f"cannot store the snapshot: {err.strerror}"
+        ) from None
+    switched = await controller.switcher.wait_settled(controller.handshake.dns_wait_seconds)
+    return web.json_response(
+        {
+            "acknowledged": True,
+            "nas_state": controller.state,
+            "dns_switched": switched,
+            "dns_error": None if switched else controller.switcher.status.last_error,
+            "snapshot_stored": stored,
+        }
+    )
+
+
+async def coming_online(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    await signed_body(request)  # no body expected, but a body is signed like any other
+    controller.coming_online()
+    switched = await controller.switcher.wait_settled(controller.handshake.dns_wait_seconds)
+    files = _inbox(controller)[0]
+    return web.json_response(
+        {
+            "acknowledged": True,
+            "nas_state": controller.state,
+            "dns_switched": switched,
+            "dns_error": None if switched else controller.switcher.status.last_error,
+            # The inbox flush (rsync to the NAS) is not part of this service yet: nothing moved.
+            "inbox_flushed": False,
+            "files_transferred": 0,
+            "inbox_files": files,
+        }
+    )
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    body = await signed_body(request)
+    if not body.strip():
+        raise error(web.HTTPBadRequest, "empty body: send the snapshot JSON")
+    try:
+        parse_snapshot(body)
+    except SnapshotError as err:
+        raise error(web.HTTPBadRequest, str(err)) from None
+    try:
+        controller.store_snapshot(body)
+    except OSError as err:
+        raise error(
+            web.HTTPInternalServerError, f"cannot store the snapshot: {err.strerror}"
+        ) from None
+    return web.json_response({"acknowledged": True, "snapshot_stored": True, "bytes": len(body)})
+
+
+async def wake(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    answer = controller.wake()
+    body = {
+        "wol_sent": answer.sent,
+        "nas_previous_state": answer.previous,
+        "nas_state": controller.state,
+        "wake_elapsed_seconds": controller.wake_elapsed(),
+        "wake_timeout_seconds": controller.nas.wake_timeout_seconds,
+    }
+    if answer.error:
+        return web.json_response({**body, "error": answer.error}, status=502)
+    if answer.retry_after is not None:
+        retry = str(max(1, round(answer.retry_after)))
+        return web.json_response(
+            {**body, "error": answer.reason}, status=429, headers={"Retry-After": retry}
+        )
+    if not answer.sent:
+        return web.json_response({**body, "reason": answer.reason})
+    return web.json_response(body, status=202)
+
+
+async def status(request: web.Request) -> web.Response:
+    c = request.app[CONTROLLER]
+    hb, dns = c.heartbeat, c.switcher.status
+    files, size = _inbox(c)
+    target = {c.nas.ip: "nas", c.dns.pi_ip: "pi"}.get(dns.current or "")
+    return web.json_response(
+        {
+            "nas_state": c.state,
+            "since": _iso(c.saved.since),
+            "dns": {
+                "hostname": c.dns.hostname,
+                "backend": c.switcher.backend.name,
+                "target": target,
+                "address": dns.current,
+                "wanted_address": dns.wanted,
+                "pending": dns.pending,
+                "last_error": dns.last_error,
+                "failed_attempts": dns.failed_attempts,
+                "last_switch": _iso(dns.last_switch_at),
+            },
+            "last_snapshot": _iso(c.saved.last_snapshot_at),
+            "wake": {
+                "in_progress": c.wake_elapsed() is not None,
+                "elapsed_seconds": c.wake_elapsed(),
+                "timeout_seconds": c.nas.wake_timeout_seconds,
+            },
+            "heartbeat": {
+                "last_result": None if hb.last_ok is None else ("ok" if hb.last_ok else "miss"),
+                "last_at": _iso(hb.last_at),
+                "last_error": hb.last_error,
+                "consecutive_misses": hb.misses,
+                "consecutive_successes": hb.successes,
+            },
+            "inbox": {"files": files, "bytes": size},
+            "online_seconds_total": round(c.online_seconds_total(), 3),
+        }
+    )
+
+
+async def handshake_status(request: web.Request) -> web.Response:
+    """The field names BaluHost's own Pi dashboard reads."""
+    c = request.app[CONTROLLER]
+    files, size = _inbox(c)
+    return web.json_response(
+        {
+            "nas_state": c.state,
+            "since": _iso(c.saved.since),
+            "last_snapshot": _iso(c.saved.last_snapshot_at),
+            "inbox_size_mb": round(size / 1e6, 3),
+            "inbox_files": files,
+        }
+    )
+
+
+async def health(_request: web.Request) -> web.Response:
+    return web.json_response(
+        {"status": "ok", "version": __version__, "hostname": socket.gethostname()}
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def make_app(controller: NasController, verifier: Verifier) -> web.Application:
+    # The body limit is enforced by read_limited; aiohttp's own limit is the same, as a backstop.
+    app = web.Application(client_max_size=controller.handshake.snapshot_max_bytes)
+    app[CONTROLLER] = controller
+    app[VERIFIER] = verifier
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HandshakeCollector(controller))
+
+    async def metrics(request: web.Request) -> web.Response:
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
+
+    for path in GOING_OFFLINE:
+        app.router.add_post(path, going_offline)
+    for path in COMING_ONLINE:
+        app.router.add_post(path, coming_online)
+    app.router.add_post(SNAPSHOT, snapshot)
+    for path in WAKE:
+        app.router.add_post(path, wake)
+    app.router.add_get("/api/status", status)
+    app.router.add_get("/api/handshake/status", handshake_status)
+    app.router.add_get("/api/health", health)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+def _inbox(controller: NasController) -> tuple[int, int]:
+    return inbox_usage(controller.handshake.inbox_dir) or (0, 0)
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -1,0 +1,271 @@
+"""The NAS controller: the one place that moves the state machine and acts on each transition.
+
+Announcements, wake requests and heartbeat results all come here; every transition is logged in
+one line, persisted atomically, and sets where baluhost.local should point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from balupi.config_handshake import DnsConfig, HandshakeConfig, NasConfig
+from balupi.handshake.dns_switch import DnsSwitcher
+from balupi.handshake.health_probe import ProbeResult
+from balupi.handshake.histogram import Histogram
+from balupi.handshake.snapshot import store_snapshot
+from balupi.handshake.state_store import PersistedState, StateStore
+from balupi.handshake.states import Event, NasState, next_state
+from balupi.handshake.wol import WakeError, send_magic_packet
+
+log = logging.getLogger("balupi.handshake")
+
+WAKE_BUCKETS = (5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
+# Where a NAS that stays healthy without announcing itself gets DNS back after the grace time.
+_GRACE_STATES = (NasState.OFFLINE, NasState.WAKING, NasState.SHUTTING_DOWN)
+HEARTBEAT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class HeartbeatStatus:
+    last_ok: bool | None = None  # None until the first probe
+    last_at: float | None = None
+    last_error: str | None = None
+    misses: int = 0  # consecutive
+    successes: int = 0  # consecutive
+    healthy_since: float | None = None  # monotonic
+    results: dict[str, int] = field(default_factory=lambda: {"ok": 0, "miss": 0})
+    durations: Histogram = field(default_factory=lambda: Histogram(HEARTBEAT_BUCKETS))
+
+
+@dataclass
+class Stats:
+    wakes: dict[str, int] = field(
+        default_factory=lambda: {"success": 0, "timeout": 0, "send_error": 0}
+    )
+    wake_durations: Histogram = field(default_factory=lambda: Histogram(WAKE_BUCKETS))
+    takeovers: int = 0
+
+
+@dataclass(frozen=True)
+class WakeAnswer:
+    sent: bool
+    previous: NasState
+    reason: str | None = None
+    retry_after: float | None = None  # set when rate-limited
+    error: str | None = None  # set when the packet could not be sent
+
+
+class NasController:
+    def __init__(
+        self,
+        handshake: HandshakeConfig,
+        nas: NasConfig,
+        dns: DnsConfig,
+        switcher: DnsSwitcher,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.handshake = handshake
+        self.nas = nas
+        self.dns = dns
+        self.switcher = switcher
+        self.clock = clock
+        self.monotonic = monotonic
+        self.store = StateStore(handshake.state_file)
+        self.saved = PersistedState(since=clock())
+        self.heartbeat = HeartbeatStatus()
+        self.stats = Stats()
+        self.restored = False  # True when a saved state was loaded at start
+        self._last_packet_at: float | None = None  # monotonic
+        # Set whenever the heartbeat should look again at once (a wake, a new state).
+        self.poke = asyncio.Event()
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Load the saved state; the first heartbeat and the DNS switcher reconcile it live."""
+        saved = self.store.load()
+        if saved is not None:
+            self.saved, self.restored = saved, True
+            log.info("restored state %s (since %s)", saved.state, _iso(saved.since))
+            self.switcher.want(self._dns_target(saved.state))
+        # Without a saved state the first probe decides: no switch before we know.
+
+    def first_probe(self, result: ProbeResult) -> None:
+        """Without a saved state, the live probe decides where we start."""
+        if not self.restored:
+            state = NasState.ONLINE if result.ok else NasState.OFFLINE
+            self.saved = PersistedState(state=state, since=self.clock())
+            self._persist()
+            log.info("no saved state: starting %s from a live probe", state)
+            self.switcher.want(self._dns_target(state))
+            self.restored = True
+        self.on_probe(result)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> NasState:
+        return self.saved.state
+
+    def online_seconds_total(self) -> float:
+        total = self.saved.online_seconds_before
+        if self.state is NasState.ONLINE:
+            total += max(0.0, self.clock() - self.saved.since)
+        return total
+
+    def wake_elapsed(self) -> float | None:
+        if self.state is not NasState.WAKING or self.saved.wake_started_at is None:
+            return None
+        return max(0.0, self.clock() - self.saved.wake_started_at)
+
+    def next_probe_delay(self) -> float:
+        state, hb = self.state, self.heartbeat
+        if state is NasState.WAKING:
+            return self.nas.wake_poll_seconds
+        if state is NasState.ONLINE and hb.misses > 0:
+            return self.nas.heartbeat_retry_seconds
+        if state is NasState.UNREACHABLE and hb.successes > 0:
+            return self.nas.heartbeat_retry_seconds
+        if state is NasState.SHUTTING_DOWN:
+            return self.nas.heartbeat_retry_seconds
+        return self.nas.heartbeat_interval_seconds
+
+    # -- events -------------------------------------------------------------------------------
+
+    def going_offline(self, snapshot: bytes | None) -> bool:
+        """The NAS announced its shutdown; returns whether a snapshot was stored."""
+        stored = self.store_snapshot(snapshot) if snapshot is not None else False
+        self._fire(Event.GOING_OFFLINE, "announced by the NAS")
+        return stored
+
+    def coming_online(self) -> None:
+        self._fire(Event.COMING_ONLINE, "announced by the NAS")
+
+    def store_snapshot(self, body: bytes) -> bool:
+        store_snapshot(self.handshake.snapshot_dir, body)
+        self.saved.last_snapshot_at = self.clock()
+        self._persist()
+        log.info("stored a snapshot of %d bytes", len(body))
+        return True
+
+    def wake(self) -> WakeAnswer:
+        previous = self.state
+        if previous is NasState.ONLINE:
+            return WakeAnswer(False, previous, reason="the NAS is already online")
+        if previous is NasState.WAKING:
+            return WakeAnswer(False, previous, reason="a wake is already in progress")
+        now = self.monotonic()
+        gap = self.handshake.wake_min_interval_seconds
+        if self._last_packet_at is not None and now - self._last_packet_at < gap:
+            wait = gap - (now - self._last_packet_at)
+            return WakeAnswer(
+                False, previous, reason=f"rate-limited: one magic packet per {gap:g} s",
+                retry_after=wait,
+            )  # fmt: skip
+        try:
+            send_magic_packet(self.nas.mac, self.nas.wol_broadcast, self.nas.wol_port)
+        except WakeError as err:
+            self.stats.wakes["send_error"] += 1
+            log.warning("wake failed: %s", err)
+            return WakeAnswer(False, previous, error=str(err))
+        self._last_packet_at = now
+        self.saved.wake_started_at = self.clock()
+        self._fire(Event.WAKE_SENT, f"magic packet to {self.nas.wol_broadcast}:{self.nas.wol_port}")
+        return WakeAnswer(True, previous)
+
+    def on_probe(self, result: ProbeResult) -> None:
+        hb, nas = self.heartbeat, self.nas
+        hb.last_ok, hb.last_at, hb.last_error = result.ok, self.clock(), result.error
+        hb.durations.observe(result.seconds)
+        if result.ok:
+            hb.results["ok"] += 1
+            hb.misses = 0
+            hb.successes += 1
+            if hb.healthy_since is None:
+                hb.healthy_since = self.monotonic()
+        else:
+            hb.results["miss"] += 1
+            hb.successes = 0
+            hb.misses += 1
+            hb.healthy_since = None
+            if self.state is NasState.ONLINE:
+                log.warning(
+                    "heartbeat missed (%d of %d before a takeover): %s",
+                    hb.misses, nas.misses_before_takeover, result.error,
+                )  # fmt: skip
+        state = self.state
+        if state is NasState.ONLINE and hb.misses >= nas.misses_before_takeover:
+            self.stats.takeovers += 1
+            self._fire(Event.HEARTBEAT_LOST, f"{hb.misses} missed heartbeats ({result.error})")
+        elif state is NasState.SHUTTING_DOWN and not result.ok:
+            self._fire(Event.WENT_DOWN, "stopped answering after its announcement")
+        elif state is NasState.UNREACHABLE and hb.successes >= nas.successes_to_recover:
+            self._fire(Event.RECOVERED, f"{hb.successes} healthy heartbeats in a row")
+        elif state in _GRACE_STATES and self._healthy_for_grace():
+            self._fire(Event.HEALTHY_WITHOUT_ANNOUNCE, "healthy without announcing itself")
+        elif state is NasState.WAKING and not result.ok:
+            elapsed = self.wake_elapsed()
+            if elapsed is not None and elapsed >= nas.wake_timeout_seconds:
+                self.stats.wakes["timeout"] += 1
+                self._fire(Event.WAKE_TIMED_OUT, f"no health answer within {elapsed:.0f} s")
+
+    # -- transitions --------------------------------------------------------------------------
+
+    def _healthy_for_grace(self) -> bool:
+        since = self.heartbeat.healthy_since
+        return since is not None and self.monotonic() - since >= self.nas.health_grace_seconds
+
+    def _fire(self, event: Event, reason: str) -> None:
+        old = self.state
+        new = next_state(old, event)
+        if new is None:
+            log.debug("event %s changes nothing in state %s", event, old)
+            return
+        now = self.clock()
+        if old is NasState.ONLINE:
+            self.saved.online_seconds_before += max(0.0, now - self.saved.since)
+        if old is NasState.WAKING and new is NasState.ONLINE:
+            self._wake_done(now)
+        if new is not NasState.WAKING:
+            self.saved.wake_started_at = None
+        self.saved.state, self.saved.since = new, now
+        self._reset_streaks_for(new)
+        self._persist()
+        target = self._dns_target(new)
+        log.info("NAS %s -> %s on %s: %s; DNS -> %s", old, new, event, reason, target)
+        self.switcher.want(target)
+        self.poke.set()
+
+    def _wake_done(self, now: float) -> None:
+        if self.saved.wake_started_at is not None:
+            self.stats.wakes["success"] += 1
+            self.stats.wake_durations.observe(max(0.0, now - self.saved.wake_started_at))
+
+    def _reset_streaks_for(self, state: NasState) -> None:
+        # Streaks count within one state: a takeover needs fresh misses after coming online.
+        hb = self.heartbeat
+        hb.misses = hb.successes = 0
+        if state is not NasState.WAKING:
+            hb.healthy_since = None
+
+    def _dns_target(self, state: NasState) -> str:
+        return self.nas.ip if state is NasState.ONLINE else self.dns.pi_ip
+
+    def _persist(self) -> None:
+        try:
+            self.store.save(self.saved)
+        except OSError as err:
+            # The state in memory still drives DNS; a full disk must not stop the switch.
+            log.error("cannot save the state to %s: %s", self.store.path, err.strerror)
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

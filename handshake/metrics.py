@@ -1,0 +1,122 @@
+"""/metrics of balupi-handshake: fresh families from the controller's state at every scrape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+)
+from prometheus_client.metrics_core import Metric
+
+from balupi import __version__
+from balupi.handshake.controller import NasController
+from balupi.handshake.inbox import inbox_usage
+from balupi.handshake.states import NasState
+
+
+class HandshakeCollector:
+    def __init__(self, controller: NasController) -> None:
+        self.controller = controller
+
+    def collect(self) -> Iterable[Metric]:
+        c = self.controller
+        hb, stats = c.heartbeat, c.stats
+        yield InfoMetricFamily("balupi_handshake", "balupi-handshake's version",
+                               value={"version": __version__})  # fmt: skip
+        if hb.last_ok is not None:  # absent until the first probe: unknown is not "down"
+            yield GaugeMetricFamily(
+                "balupi_nas_up", "1 if the NAS answered its last heartbeat", value=int(hb.last_ok)
+            )
+        state = GaugeMetricFamily(
+            "balupi_nas_state", "1 for the NAS's current state, 0 for the others", labels=["state"]
+        )
+        for s in NasState:
+            state.add_metric([s.value], 1 if s is c.state else 0)
+        yield state
+        yield GaugeMetricFamily(
+            "balupi_nas_state_since_timestamp_seconds",
+            "Unix time of the last state change", value=c.saved.since,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "balupi_nas_online_seconds",
+            "Seconds the NAS has been online (state online), kept across restarts",
+            value=c.online_seconds_total(),
+        )
+        wakes = CounterMetricFamily(
+            "balupi_nas_wakes", "Wake-on-LAN attempts by result", labels=["result"]
+        )
+        for result, n in stats.wakes.items():
+            wakes.add_metric([result], n)
+        yield wakes
+        yield _histogram(
+            "balupi_nas_wake_duration_seconds",
+            "Time from the magic packet to the NAS being online", stats.wake_durations,
+        )  # fmt: skip
+        elapsed = c.wake_elapsed()
+        if elapsed is not None:
+            yield GaugeMetricFamily(
+                "balupi_nas_wake_elapsed_seconds", "Seconds since the wake in progress began",
+                value=elapsed,
+            )  # fmt: skip
+        yield CounterMetricFamily(
+            "balupi_nas_takeovers",
+            "Unexpected outages: the heartbeat missed an online NAS and moved DNS to the Pi",
+            value=stats.takeovers,
+        )
+        beats = CounterMetricFamily(
+            "balupi_nas_heartbeats", "Health probes of the NAS by result", labels=["result"]
+        )
+        for result, n in hb.results.items():
+            beats.add_metric([result], n)
+        yield beats
+        yield _histogram(
+            "balupi_nas_heartbeat_duration_seconds", "Time one health probe took", hb.durations
+        )
+        yield from _dns_families(c)
+        if c.saved.last_snapshot_at is not None:
+            yield GaugeMetricFamily(
+                "balupi_snapshot_last_timestamp_seconds",
+                "Unix time the last snapshot was stored", value=c.saved.last_snapshot_at,
+            )  # fmt: skip
+        usage = inbox_usage(c.handshake.inbox_dir)
+        if usage is not None:
+            yield GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox",
+                                    value=usage[0])  # fmt: skip
+            yield GaugeMetricFamily("balupi_inbox_bytes", "Bytes waiting in the inbox",
+                                    value=usage[1])  # fmt: skip
+
+
+def _dns_families(c: NasController) -> Iterable[Metric]:
+    dns = c.switcher.status
+    target = GaugeMetricFamily(
+        "balupi_dns_target",
+        "1 for where the DNS record points now (as last confirmed by the backend)",
+        labels=["hostname", "target", "address"],
+    )
+    for name, address in (("nas", c.nas.ip), ("pi", c.dns.pi_ip)):
+        target.add_metric([c.dns.hostname, name, address], 1 if dns.current == address else 0)
+    yield target
+    yield GaugeMetricFamily(
+        "balupi_dns_switch_pending",
+        "1 while the record is not yet where the NAS state wants it (switch failing or running)",
+        value=int(dns.pending),
+    )
+    switches = CounterMetricFamily(
+        "balupi_dns_switches", "DNS switch attempts by result", labels=["result"]
+    )
+    for result, n in dns.results.items():
+        switches.add_metric([result], n)
+    yield switches
+    if dns.last_switch_at is not None:
+        yield GaugeMetricFamily(
+            "balupi_dns_last_switch_timestamp_seconds",
+            "Unix time of the last successful switch", value=dns.last_switch_at,
+        )  # fmt: skip
+
+
+def _histogram(name: str, documentation: str, h) -> HistogramMetricFamily:
+    return HistogramMetricFamily(name, documentation, buckets=h.buckets(), sum_value=h.sum)

@@ -1,0 +1,1 @@
+"""What runs on the NAS: the shutdown hook, the boot announcement and a minimal health server."""

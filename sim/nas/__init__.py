@@ -1,0 +1,1 @@
+"""A simulated NAS: health API, Wake-on-LAN listener, and the real balupi-nas announcements."""

@@ -1,0 +1,91 @@
+"""`balupi-sim nas`: run a simulated NAS until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import signal
+import sys
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+def register(subparsers: Any) -> None:
+    """Add the `nas` subcommand to balupi-sim's parser."""
+    parser = subparsers.add_parser(
+        "nas",
+        help="a NAS that sleeps, wakes on a magic packet and announces itself to BaluPi",
+        description=(
+            "Serve /api/health like BaluHost while the simulated NAS runs; sleep after a "
+            'shutdown (POST /sim/control {"action": "shutdown"}); boot when a magic packet '
+            "for --mac reaches the UDP --wol-port. With --pi-url it announces itself through "
+            "balupi-nas; the secret comes from $BALUPI_HANDSHAKE_SECRET or --secret-file."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090, help="its /api/health")
+    parser.add_argument("--control-port", type=int, default=8091, help="/sim/state, /sim/control")
+    parser.add_argument("--wol-port", type=int, default=8009, help="UDP port for magic packets")
+    parser.add_argument("--mac", default="02:00:00:00:00:10")
+    parser.add_argument("--boot-seconds", type=float, default=5.0)
+    parser.add_argument("--pi-url", help="BaluPi's handshake service, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--secret-file", help="the handshake secret (else the environment)")
+    parser.add_argument("--asleep", action="store_true", help="start asleep, not running")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from balupi.nas.secret_source import NoSecret, load_secret
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    secret = None
+    if args.pi_url:
+        try:
+            secret = load_secret(Path(args.secret_file) if args.secret_file else None)
+        except NoSecret as err:
+            print(f"balupi-sim nas: {err}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        return asyncio.run(_serve(args, secret))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _serve(args: argparse.Namespace, secret: str | None) -> int:
+    from balupi.sim.nas.server import NasSimConfig, SimulatedNas
+
+    nas = SimulatedNas(
+        NasSimConfig(
+            mac=args.mac, host=args.host, api_port=args.port, control_port=args.control_port,
+            wol_port=args.wol_port, boot_seconds=args.boot_seconds, pi_url=args.pi_url,
+            secret=secret, start_running=not args.asleep,
+        )
+    )  # fmt: skip
+    try:
+        await nas.start()
+    except OSError as err:
+        reason = "address already in use" if err.errno == errno.EADDRINUSE else err.strerror
+        print(f"balupi-sim nas: cannot listen on {args.host}: {reason}", file=sys.stderr)
+        await nas.close()
+        return EXIT_USAGE
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    control = f"http://{args.host}:{args.control_port}"
+    print(
+        f"balupi-sim nas: {nas.state}; health http://{args.host}:{args.port}/api/health; "
+        f"WoL udp {args.host}:{args.wol_port} mac {args.mac}; state {control}/sim/state; "
+        f'control: POST {control}/sim/control \'{{"action": "shutdown|kill|revive"}}\'',
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await nas.close()
+    return 0

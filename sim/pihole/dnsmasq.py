@@ -1,0 +1,121 @@
+"""Debian's dnsmasq serving the simulator's local DNS records on a loopback port.
+
+Pi-hole's FTL embeds dnsmasq and writes dns.hosts to /etc/pihole/hosts/custom.list; here a real
+dnsmasq reads the same kind of file (``--addn-hosts``) and re-reads it on SIGHUP, as FTL's
+embedded one does after a config change. It runs unprivileged on a high port, answers only
+from that file (no upstream, no /etc/hosts), and stays in the foreground as our child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import os
+import pwd
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from balupi.sim.pihole.dns_probe import query_a
+
+PROBE_NAME = "dnsmasq-ready.balupi.sim"
+
+
+class DnsmasqError(Exception):
+    """dnsmasq is missing or did not start; the message says why."""
+
+
+def dnsmasq_binary() -> str:
+    found = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
+    if not found:
+        raise DnsmasqError(
+            "dnsmasq is not installed: run `make system-deps` (Debian package dnsmasq-base)"
+        )
+    return found
+
+
+class Dnsmasq:
+    def __init__(self, workdir: Path, *, port: int, local_ttl: int = 0) -> None:
+        self.workdir = workdir
+        self.port = port
+        self.local_ttl = local_ttl
+        self.hosts_file = workdir / "custom.list"
+        self.log_file = workdir / "dnsmasq.log"
+        self._proc: asyncio.subprocess.Process | None = None
+        self.reloads = 0
+
+    def argv(self) -> list[str]:
+        # dnsmasq drops root to --user; the current user can read our files, "nobody" may not.
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        group = grp.getgrgid(os.getegid()).gr_name
+        return [
+            dnsmasq_binary(),
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            f"--port={self.port}",
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            f"--addn-hosts={self.hosts_file}",
+            f"--local-ttl={self.local_ttl}",
+            "--pid-file=",
+            f"--user={user}",
+            f"--group={group}",
+            "--log-facility=-",
+        ]
+
+    def write_hosts(self, hosts: list[str]) -> None:
+        """Replace the file in one rename (a reader never sees half of it), then reload."""
+        lines = [*hosts, f"127.0.0.1 {PROBE_NAME}"]
+        tmp = self.hosts_file.with_suffix(".tmp")
+        tmp.write_text("".join(f"{line}\n" for line in lines))
+        tmp.replace(self.hosts_file)
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.send_signal(signal.SIGHUP)
+            self.reloads += 1
+
+    async def start(self, hosts: list[str], *, timeout: float = 10.0) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.write_hosts(hosts)
+        with self.log_file.open("ab") as log:
+            self._proc = await asyncio.create_subprocess_exec(
+                *self.argv(), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # poll the condition, bounded
+            if self._proc.returncode is not None:
+                raise DnsmasqError(f"dnsmasq exited ({self._proc.returncode}):\n{self._tail()}")
+            try:
+                if await asyncio.to_thread(query_a, PROBE_NAME, port=self.port, timeout=0.2):
+                    return
+            except OSError:
+                pass
+            await asyncio.sleep(0.02)
+        await self.stop()
+        raise DnsmasqError(f"dnsmasq did not answer on 127.0.0.1:{self.port}:\n{self._tail()}")
+
+    async def restart(self, hosts: list[str], *, local_ttl: int) -> None:
+        """What FTL does when misc.dnsmasq_lines change: stop and start with the new options."""
+        await self.stop()
+        self.local_ttl = local_ttl
+        await self.start(hosts)
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+    def _tail(self) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-10:])
+        except OSError:
+            return ""

@@ -1,0 +1,80 @@
+"""Fixtures for the handshake tests: real dnsmasq, the simulated NAS, the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from balupi.config import Config
+from balupi.devstack.dnsmasq import Dnsmasq
+from balupi.devstack.ports import free_port, free_udp_port
+from balupi.handshake.hostsfile_backend import HostsFileBackend
+from balupi.handshake.service import Service, build_service
+from balupi.sim.nas.server import NasSimConfig, SimulatedNas
+from tests.handshake_helpers import NAS_MAC, SECRET, load, write_config
+
+
+@pytest.fixture
+def dnsmasq(tmp_path):
+    server = Dnsmasq(tmp_path / "dnsmasq", port=free_port(), hosts_file=tmp_path / "hosts")
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Stack:
+    tmp_path: Path
+    config_path: Path
+    config: Config
+    dnsmasq: Dnsmasq
+    nas: SimulatedNas
+    service: Service | None = None
+    client: object | None = None
+
+    @property
+    def controller(self):
+        return self.service.controller
+
+
+@pytest.fixture
+async def make_stack(tmp_path, dnsmasq, aiohttp_client):
+    """Builds the stack; ``start()`` (re)starts the service on the same state file."""
+    made: list[SimulatedNas] = []
+
+    async def make(*, nas_running: bool = True, boot_seconds: float = 0.1, handshake: str = "",
+                   nas: str = "") -> Stack:  # fmt: skip
+        nas_port, control_port, wol_port = free_port(), free_port(), free_udp_port()
+        path = write_config(
+            tmp_path, nas_port=nas_port, wol_port=wol_port, hosts_file=dnsmasq.hosts_file,
+            pid_file=dnsmasq.pid_file, handshake=handshake, nas=nas,
+        )  # fmt: skip
+        sim = SimulatedNas(
+            NasSimConfig(
+                mac=NAS_MAC, api_port=nas_port, control_port=control_port, wol_port=wol_port,
+                boot_seconds=boot_seconds, secret=SECRET, start_running=nas_running,
+                announce_timeout=5,
+            )
+        )  # fmt: skip
+        await sim.start()
+        made.append(sim)
+        stack = Stack(tmp_path, path, load(path), dnsmasq, sim)
+
+        async def start() -> None:
+            config = load(path)
+            stack.service = build_service(config, HostsFileBackend(config.dns.hostsfile))
+            stack.client = await aiohttp_client(stack.service.app)
+            sim.config.pi_url = str(stack.client.make_url("")).rstrip("/")
+
+        stack.start = start
+        await start()
+        return stack
+
+    yield make
+    for sim in made:
+        await sim.close()

@@ -1,0 +1,112 @@
+"""`make demo` as a new user runs it: every part starts on its documented port, the plug's power
+reaches Prometheus, the NAS sleeps and wakes through the handshake with `dig` following, and
+Ctrl-C (SIGTERM) stops everything."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import pytest
+
+from balupi.devstack import demo, demo_handshake, pihole_demo
+from balupi.devstack.dnsmasq import dig
+from balupi.devstack.ports import port_in_use
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+DNS_PORT = pihole_demo.PIHOLE_DNS_PORT
+
+
+def post(url: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else b""
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as answer:
+        return json.load(answer)
+
+
+def prometheus_has(expr: str) -> bool:
+    url = f"http://127.0.0.1:{demo.PORTS['prometheus']}/api/v1/query?" + urllib.parse.urlencode(
+        {"query": expr}
+    )
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return bool(json.load(answer)["data"]["result"])
+
+
+class Output:
+    """The demo's terminal, read in a thread so that every wait on it has a bound."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._new = threading.Condition()
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            with self._new:
+                self.lines.append(line)
+                self._new.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        with self._new:
+            if not self._new.wait_for(lambda: any(text in x for x in self.lines), timeout):
+                raise AssertionError(f"no {text!r} within {timeout} s:\n{self.text}")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def test_demo_names_a_taken_port():
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        if not port_in_use(9999):
+            holder.bind(("127.0.0.1", 9999))
+            holder.listen()
+        run = subprocess.run(
+            [sys.executable, "-m", "balupi.devstack.demo"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert run.returncode == 2
+    assert "simulated plug needs 127.0.0.1:9999" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_demo_end_to_end():
+    if taken := demo.ports_taken():
+        pytest.skip(f"the demo's fixed ports are in use by something else here: {taken}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "balupi.devstack.demo"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=demo.REPO,
+    )  # fmt: skip
+    out = Output(proc)
+    try:
+        out.wait_for("Press Ctrl-C", 120)
+        output = out.text
+        assert "seen after" in output, output
+        assert "http://127.0.0.1:9090/graph" in output and "/api/wake-nas" in output
+        wait_for(lambda: prometheus_has('pihole_up{job="pihole"} == 1'), 60, "Pi-hole scraped")
+
+        # The simulated NAS is up: the handshake points baluhost.local at it.
+        wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "NAS")
+        assert post(demo_handshake.CONTROL_URL, {"action": "shutdown"})["state"] == "sleeping"
+        wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.PI_IP, 10, "Pi")
+        assert post(f"{demo_handshake.API_URL}/api/wake-nas")["wol_sent"] is True
+        wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "woken")
+
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        out.wait_for("Stopped.", 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out.text
+    assert not demo.ports_taken()  # every child is gone
+    for log in (demo.REPO / ".demo" / "logs").glob("*.log"):
+        text = log.read_text()
+        for secret in demo.ENV.values():
+            assert secret not in text, (log, "a secret reached a log")
