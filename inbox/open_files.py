@@ -1,7 +1,17 @@
-"""Which files below a folder some process holds open (Samba while a client writes)."""
+"""Which files some process holds open (smbd while a client copies): a file still open may
+still grow, and must wait for the next flush.
+
+Two ways to tell, because neither works everywhere:
+- a write lease (fcntl F_SETLEASE): the kernel grants it only while no other process has the
+  file open. It needs the file's owner (Samba's ``force user`` makes the flush's user the owner
+  of every inbox file) or CAP_LEASE, and sees every process, whoever runs it;
+- /proc/PID/fd: sees the processes we may inspect (our own user's, or all as root).
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 
 FileId = tuple[int, int]  # (st_dev, st_ino)
@@ -36,3 +46,21 @@ def open_file_ids(folder: str) -> set[FileId]:
                 continue
             found.add((st.st_dev, st.st_ino))
     return found
+
+
+def held_open_elsewhere(path: str) -> bool | None:
+    """True if another process has ``path`` open, False if none has, None if the kernel will
+    not say (not the owner, or leases switched off)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+    except OSError as err:
+        return True if err.errno == errno.EAGAIN else None
+    else:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from balupi.inbox.open_files import FileId, open_file_ids
+from balupi.inbox.open_files import FileId, held_open_elsewhere, open_file_ids
 from balupi.inbox.report import FileProblem, InboxStatus
 
 
@@ -72,10 +72,16 @@ def status(root: str) -> InboxStatus:
 def split_ready(
     files: list[InboxFile], root: str, settle_seconds: float
 ) -> tuple[list[InboxFile], list[InboxFile]]:
-    """(ready, not ready): a file changed in the last ``settle_seconds`` or open is not ready."""
+    """(ready, not ready): a file changed in the last ``settle_seconds`` or open by a process
+    (seen through /proc, or refused a write lease) is not ready."""
     limit_ns = time.time_ns() - int(settle_seconds * 1e9)
     open_ids = open_file_ids(root) if files else set()
     ready, waiting = [], []
     for f in files:
-        (waiting if f.changed_ns > limit_ns or f.id in open_ids else ready).append(f)
+        busy = (
+            f.changed_ns > limit_ns
+            or f.id in open_ids
+            or held_open_elsewhere(os.path.join(root, f.rel)) is True
+        )
+        (waiting if busy else ready).append(f)
     return ready, waiting

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from balupi.inbox.open_files import open_file_ids
+from balupi.inbox.open_files import held_open_elsewhere, open_file_ids
 from balupi.inbox.rsync_output import decode_name, parse_items
 from balupi.inbox.scan import split_ready, status, walk
 from balupi.inbox.staging import distinct_name, remove_emptied_folders
@@ -92,6 +92,9 @@ def test_open_and_fresh_files_are_not_ready(tmp_path):
     try:
         opened = (tmp_path / "open.txt").stat()
         assert (opened.st_dev, opened.st_ino) in open_file_ids(str(tmp_path))
+        # The kernel's word too: no write lease while another process has the file open.
+        assert held_open_elsewhere(str(tmp_path / "open.txt")) is True
+        assert held_open_elsewhere(str(tmp_path / "ready.txt")) is False
         files = list(walk(str(tmp_path)))
         # ctime counts too (Samba may set an old mtime): make "fresh" fresh only by mtime.
         ready, waiting = split_ready(files, str(tmp_path), settle_seconds=0)
