@@ -17,25 +17,29 @@ import os
 FileId = tuple[int, int]  # (st_dev, st_ino)
 
 
-def open_file_ids(folder: str) -> set[FileId]:
-    """The files below ``folder`` that any process we may inspect has open.
+def open_file_ids(folder: str) -> tuple[set[FileId], bool]:
+    """The files below ``folder`` that processes we may inspect have open, and whether we
+    could inspect every process (as root, or with nobody else's processes running).
 
     Reads /proc/PID/fd; processes we are not permitted to look into are skipped, so as an
-    unprivileged user this sees only our own user's processes (on the Pi the flush runs as the
-    user Samba writes the inbox as, see samba/balupi-shares.conf).
+    unprivileged user this sees only our own user's processes.
     """
     prefix = folder.rstrip("/") + "/"
     found: set[FileId] = set()
+    complete = True
     try:
         pids = [p for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
-        return found
+        return found, False
     for pid in pids:
         fd_dir = f"/proc/{pid}/fd"
         try:
             fds = os.listdir(fd_dir)
+        except FileNotFoundError:
+            continue  # gone meanwhile
         except OSError:
-            continue  # gone, or not ours to look at
+            complete = False  # not ours to look at
+            continue
         for fd in fds:
             link = f"{fd_dir}/{fd}"
             try:
@@ -45,7 +49,7 @@ def open_file_ids(folder: str) -> set[FileId]:
             except OSError:
                 continue
             found.add((st.st_dev, st.st_ino))
-    return found
+    return found, complete
 
 
 def held_open_elsewhere(path: str) -> bool | None:

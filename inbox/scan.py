@@ -73,15 +73,16 @@ def split_ready(
     files: list[InboxFile], root: str, settle_seconds: float
 ) -> tuple[list[InboxFile], list[InboxFile]]:
     """(ready, not ready): a file changed in the last ``settle_seconds`` or open by a process
-    (seen through /proc, or refused a write lease) is not ready."""
+    is not ready. Open is seen in /proc; where /proc hides other users' processes (smbd), the
+    kernel is asked per file with a write lease."""
     limit_ns = time.time_ns() - int(settle_seconds * 1e9)
-    open_ids = open_file_ids(root) if files else set()
+    open_ids, seen_all = open_file_ids(root) if files else (set(), True)
     ready, waiting = [], []
     for f in files:
         busy = (
             f.changed_ns > limit_ns
             or f.id in open_ids
-            or held_open_elsewhere(os.path.join(root, f.rel)) is True
+            or (not seen_all and held_open_elsewhere(os.path.join(root, f.rel)) is True)
         )
         (waiting if busy else ready).append(f)
     return ready, waiting

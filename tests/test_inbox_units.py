@@ -91,7 +91,7 @@ def test_open_and_fresh_files_are_not_ready(tmp_path):
         )  # fmt: skip
     try:
         opened = (tmp_path / "open.txt").stat()
-        assert (opened.st_dev, opened.st_ino) in open_file_ids(str(tmp_path))
+        assert (opened.st_dev, opened.st_ino) in open_file_ids(str(tmp_path))[0]
         # The kernel's word too: no write lease while another process has the file open.
         assert held_open_elsewhere(str(tmp_path / "open.txt")) is True
         assert held_open_elsewhere(str(tmp_path / "ready.txt")) is False
