@@ -26,7 +26,9 @@ def open_file_ids(folder: str) -> tuple[set[FileId], bool]:
     """
     prefix = folder.rstrip("/") + "/"
     found: set[FileId] = set()
-    complete = True
+    # Only root is sure to see every process: others may not even be listed to a service
+    # user (systemd's ProtectProc=invisible, hidepid).
+    complete = os.geteuid() == 0
     try:
         pids = [p for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
