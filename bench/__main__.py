@@ -8,6 +8,7 @@ BENCHMARKS = [
     "bench.exporter_scrape",
     "bench.pihole_switch",
     "bench.handshake_switch",
+    "bench.prometheus_history",
     "bench.inbox_flush",
 ]
 

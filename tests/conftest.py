@@ -78,3 +78,7 @@ async def make_stack(tmp_path, dnsmasq, aiohttp_client):
     yield make
     for sim in made:
         await sim.close()
+
+
+# The demo's stack with node_exporter, shared by the Grafana and federation tests.
+from tests.monitoring_stack import monitoring_stack  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.parse
 import urllib.request
@@ -31,10 +32,11 @@ def render_config(
     *,
     scrape_interval: str | None = None,
     evaluation_interval: str | None = None,
+    rules_dir: Path = RULES_DIR,
 ) -> str:
     """The repository's prometheus.yml with its default addresses replaced, for a copy that
-    runs from another folder (its rule files stay the repository's)."""
-    text = PROMETHEUS_YML.read_text().replace("- rules/", f"- {RULES_DIR}/")
+    runs from another folder (its rule files stay the repository's unless ``rules_dir``)."""
+    text = PROMETHEUS_YML.read_text().replace("- rules/", f"- {rules_dir}/")
     for default, actual in targets.items():
         text = text.replace(default, actual)
     if scrape_interval:
@@ -46,6 +48,17 @@ def render_config(
             "evaluation_interval: 30s", f"evaluation_interval: {evaluation_interval}"
         )
     return text
+
+
+def render_rules(dest: Path, *, interval: str) -> Path:
+    """Copies of the repository's rule files with every group evaluated each ``interval``, for
+    tests that cannot wait the minutes the Pi's groups take; returns the folder."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for source in RULES_DIR.glob("*.rules.yml"):
+        text = re.sub(r"^(\s+)interval: \S+$", rf"\g<1>interval: {interval}", source.read_text(),
+                      flags=re.MULTILINE)  # fmt: skip
+        (dest / source.name).write_text(text)
+    return dest
 
 
 class Prometheus(ManagedProcess):
