@@ -32,12 +32,10 @@ class InboxCollector:
             waiting = m.scan()
         except OSError:
             waiting = None  # the disk is gone: absent samples, never 0
-        files = GaugeMetricFamily("balupi_inbox_waiting_files", "Files waiting in the inbox")
-        size = GaugeMetricFamily(
-            "balupi_inbox_waiting_bytes", "Bytes waiting in the inbox", unit="bytes"
-        )
+        files = GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox")
+        size = GaugeMetricFamily("balupi_inbox_bytes", "Bytes waiting in the inbox", unit="bytes")
         age = GaugeMetricFamily(
-            "balupi_inbox_oldest_waiting_age_seconds",
+            "balupi_inbox_oldest_file_age_seconds",
             "Since the oldest waiting file arrived (last changed on the Pi); absent when empty",
             unit="seconds",
         )

@@ -43,20 +43,20 @@ async def test_metrics_follow_the_flushes(tmp_path, sshd):
     registry = CollectorRegistry()
     registry.register(InboxCollector(mover))
     before = samples(registry)
-    assert before[("balupi_inbox_waiting_files", ())] == 0
-    assert ("balupi_inbox_oldest_waiting_age_seconds", ()) not in before  # absent, not 0
+    assert before[("balupi_inbox_files", ())] == 0
+    assert ("balupi_inbox_oldest_file_age_seconds", ()) not in before  # absent, not 0
     assert ("balupi_inbox_last_flush_timestamp_seconds", ()) not in before
     (box.inbox / "a").mkdir()
     (box.inbox / "a" / "one.txt").write_bytes(b"12345")
     (box.inbox / "two.txt").write_bytes(b"123")
     waiting = samples(registry)
-    assert waiting[("balupi_inbox_waiting_files", ())] == 2
-    assert waiting[("balupi_inbox_waiting_bytes", ())] == 8
-    assert waiting[("balupi_inbox_oldest_waiting_age_seconds", ())] >= 0
+    assert waiting[("balupi_inbox_files", ())] == 2
+    assert waiting[("balupi_inbox_bytes", ())] == 8
+    assert waiting[("balupi_inbox_oldest_file_age_seconds", ())] >= 0
 
     await mover.flush()
     after = samples(registry)
-    assert after[("balupi_inbox_waiting_files", ())] == 0
+    assert after[("balupi_inbox_files", ())] == 0
     assert after[("balupi_inbox_moved_files_total", ())] == 2
     assert after[("balupi_inbox_moved_bytes_total", ())] == 8
     assert after[("balupi_inbox_flushes_total", (("result", "ok"),))] == 1
