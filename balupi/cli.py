@@ -1,4 +1,4 @@
-"""``balupi``: the operator's command (``balupi check-config FILE``)."""
+"""``balupi``: the operator's command (``balupi check-config FILE``, ``balupi inbox ...``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from balupi.config import DEFAULT_PATH, ConfigError, load_config
+from balupi.inbox import cli as inbox_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,9 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check-config", help="validate a config file, list every problem")
     check.add_argument("file", nargs="?", type=Path, default=DEFAULT_PATH)
+    inbox_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return _check_config(args.file)
+    if args.command == "inbox":
+        return inbox_cli.run(args)
     return 2  # pragma: no cover - argparse already refused
 
 

@@ -20,6 +20,7 @@ from balupi.config_handshake import (
     parse_handshake,
     parse_nas,
 )
+from balupi.config_inbox import InboxConfig, parse_inbox
 from balupi.config_pihole import PiholeConfig, parse_pihole
 from balupi.config_reader import Problems, Table
 from balupi.secret import Secret
@@ -83,6 +84,7 @@ class Config:
     handshake: HandshakeConfig | None = None
     nas: NasConfig | None = None
     dns: DnsConfig | None = None
+    inbox: InboxConfig | None = None  # None: no [inbox] table, nothing is flushed
 
 
 def load_config(path: Path, *, secrets_for: Collection[str] | None = None) -> Config:
@@ -112,6 +114,7 @@ def parse_config(data: dict, problems: Problems) -> Config:
         tapo=_tapo(root.table("tapo")),
         pihole=parse_pihole(root.table("pihole")) if root.has("pihole") else None,
         **_handshake_sections(root),
+        inbox=parse_inbox(root.table("inbox")) if root.has("inbox") else None,
     )
     if config.dns is not None and config.dns.backend == "pihole" and config.pihole is None:
         problems.add("dns.backend", '"pihole" needs a [pihole] section (url, password_file)')

@@ -9,6 +9,7 @@ BENCHMARKS = [
     "bench.pihole_switch",
     "bench.handshake_switch",
     "bench.prometheus_history",
+    "bench.inbox_flush",
 ]
 
 for name in BENCHMARKS:

@@ -2,7 +2,8 @@
 
 Starts a simulated Tapo P110 (speaking KLAP like a real one), a simulated Pi-hole v6 with a real
 dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake, and Debian's node_exporter,
-Alertmanager and Prometheus (with BaluPi's rules) on the documented loopback ports, all from
+Alertmanager and Prometheus (with BaluPi's rules), Debian's smbd serving the SMB inbox and
+Debian's sshd standing in for the NAS's disk, on the documented loopback ports, all from
 one config file as on a Pi; prints where to look, and
 stops everything on Ctrl-C or SIGTERM.
 """
@@ -16,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from balupi.devstack import demo_handshake, pihole_demo
+from balupi.devstack import demo_handshake, demo_inbox, pihole_demo
 from balupi.devstack.alert_printer import AlertPrinter
 from balupi.devstack.alertmanager import Alertmanager
 from balupi.devstack.alertmanager import render_config as render_alertmanager
@@ -33,6 +34,7 @@ PORTS = {
     "simulated plug": 9999,
     **pihole_demo.PORTS,
     **demo_handshake.PORTS,
+    **demo_inbox.PORTS,
 }
 DEMO_DIR = REPO / ".demo"
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
@@ -129,8 +131,16 @@ def main() -> int:
     DEMO_DIR.mkdir(exist_ok=True)
     logs = DEMO_DIR / "logs"
     config = DEMO_DIR / "balupi.toml"
+    try:
+        inbox = demo_inbox.InboxDemo(DEMO_DIR)
+    except FileNotFoundError as err:  # smbd or sshd not installed
+        print(f"\nThe demo could not start: {err}", file=sys.stderr)
+        return 1
     config.write_text(
-        _tapo_config() + pihole_demo.pihole_config() + demo_handshake.handshake_config(DEMO_DIR)
+        _tapo_config()
+        + pihole_demo.pihole_config()
+        + demo_handshake.handshake_config(DEMO_DIR)
+        + inbox.config()
     )
     started: list[ManagedProcess] = []
     alerts = AlertPrinter(PORTS["alert webhook"])
@@ -140,7 +150,9 @@ def main() -> int:
             _start(proc, started, ready_url)
         prometheus = started[-1]
         assert isinstance(prometheus, Prometheus)
+        inbox.start(started)
         _wait_for_power(prometheus, stop)
+        print(f"\n{inbox.where_to_look()}", flush=True)
         _print_where_to_look(prometheus.url)
         while not stop.wait(1):
             for proc in started:
