@@ -7,6 +7,7 @@ A refused request changes nothing: no state, no DNS, no snapshot.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -19,21 +20,25 @@ from prometheus_client.exposition import choose_encoder
 from balupi import __version__
 from balupi.handshake.controller import NasController
 from balupi.handshake.inbox import inbox_usage
+from balupi.handshake.inbox_flusher import InboxFlusher, NasNotOnline
 from balupi.handshake.metrics import HandshakeCollector
 from balupi.handshake.openapi import openapi_document
 from balupi.handshake.request_body import read_limited
 from balupi.handshake.signing import SignatureError, Verifier
 from balupi.handshake.snapshot import SnapshotError, parse_snapshot
+from balupi.inbox import FlushBusyError, InboxCollector
 
 log = logging.getLogger("balupi.handshake.api")
 
 CONTROLLER = web.AppKey("controller", NasController)
 VERIFIER = web.AppKey("verifier", Verifier)
+INBOX = web.AppKey("inbox", InboxFlusher | None)
 
 GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
 COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")
 SNAPSHOT = "/api/handshake/snapshot"
 WAKE = ("/api/wake-nas", "/api/nas/wol")
+INBOX_FLUSH = "/api/inbox/flush"
 
 
 def error(status: type[web.HTTPException], reason: str, **headers: str) -> web.HTTPException:
@@ -93,19 +98,37 @@ async def coming_online(request: web.Request) -> web.Response:
     await signed_body(request)  # no body expected, but a body is signed like any other
     controller.coming_online()
     switched = await controller.switcher.wait_settled(controller.handshake.dns_wait_seconds)
-    files = _inbox(controller)[0]
+    flusher = request.app[INBOX]
+    if flusher is not None:
+        flusher.after_coming_online()  # runs after this answer: BaluHost waits at most 5 s
+    files, _size = await _inbox(request.app)
     return web.json_response(
         {
             "acknowledged": True,
             "nas_state": controller.state,
             "dns_switched": switched,
             "dns_error": None if switched else controller.switcher.status.last_error,
-            # The inbox flush (rsync to the NAS) is not part of this service yet: nothing moved.
+            # The flush starts now and finishes after this answer; /api/status tells how it went.
+            "inbox_flush_started": flusher is not None,
             "inbox_flushed": False,
             "files_transferred": 0,
             "inbox_files": files,
         }
     )
+
+
+async def flush_inbox(request: web.Request) -> web.Response:
+    """Move the inbox to the NAS now (the dashboard's button); answers with the report."""
+    flusher = request.app[INBOX]
+    if flusher is None:
+        raise error(web.HTTPNotFound, "no [inbox] section in balupi.toml: nothing to flush to")
+    try:
+        report = await flusher.flush_now()
+    except NasNotOnline as err:
+        raise error(web.HTTPConflict, str(err)) from None
+    except FlushBusyError as err:
+        raise error(web.HTTPConflict, str(err)) from None
+    return web.json_response(report.as_dict())
 
 
 async def snapshot(request: web.Request) -> web.Response:
@@ -151,7 +174,7 @@ async def wake(request: web.Request) -> web.Response:
 async def status(request: web.Request) -> web.Response:
     c = request.app[CONTROLLER]
     hb, dns = c.heartbeat, c.switcher.status
-    files, size = _inbox(c)
+    files, size = await _inbox(request.app)
     target = {c.nas.ip: "nas", c.dns.pi_ip: "pi"}.get(dns.current or "")
     return web.json_response(
         {
@@ -181,7 +204,7 @@ async def status(request: web.Request) -> web.Response:
                 "consecutive_misses": hb.misses,
                 "consecutive_successes": hb.successes,
             },
-            "inbox": {"files": files, "bytes": size},
+            "inbox": {"files": files, "bytes": size, **_flushes(request.app[INBOX])},
             "online_seconds_total": round(c.online_seconds_total(), 3),
         }
     )
@@ -190,7 +213,7 @@ async def status(request: web.Request) -> web.Response:
 async def handshake_status(request: web.Request) -> web.Response:
     """The field names BaluHost's own Pi dashboard reads."""
     c = request.app[CONTROLLER]
-    files, size = _inbox(c)
+    files, size = await _inbox(request.app)
     return web.json_response(
         {
             "nas_state": c.state,
@@ -212,17 +235,24 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
-def make_app(controller: NasController, verifier: Verifier) -> web.Application:
+def make_app(
+    controller: NasController, verifier: Verifier, inbox: InboxFlusher | None = None
+) -> web.Application:
     # The body limit is enforced by read_limited; aiohttp's own limit is the same, as a backstop.
     app = web.Application(client_max_size=controller.handshake.snapshot_max_bytes)
     app[CONTROLLER] = controller
     app[VERIFIER] = verifier
+    app[INBOX] = inbox
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(HandshakeCollector(controller))
+    registry.register(HandshakeCollector(controller, count_inbox=inbox is None))
+    if inbox is not None:
+        registry.register(InboxCollector(inbox.mover))
 
     async def metrics(request: web.Request) -> web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
+        # Collecting walks the inbox folder: off the event loop.
+        body = await asyncio.to_thread(encoder, registry)
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     for path in GOING_OFFLINE:
         app.router.add_post(path, going_offline)
@@ -231,6 +261,7 @@ def make_app(controller: NasController, verifier: Verifier) -> web.Application:
     app.router.add_post(SNAPSHOT, snapshot)
     for path in WAKE:
         app.router.add_post(path, wake)
+    app.router.add_post(INBOX_FLUSH, flush_inbox)
     app.router.add_get("/api/status", status)
     app.router.add_get("/api/handshake/status", handshake_status)
     app.router.add_get("/api/health", health)
@@ -239,8 +270,28 @@ def make_app(controller: NasController, verifier: Verifier) -> web.Application:
     return app
 
 
-def _inbox(controller: NasController) -> tuple[int, int]:
-    return inbox_usage(controller.handshake.inbox_dir) or (0, 0)
+def _flushes(flusher: InboxFlusher | None) -> dict:
+    """The inbox's flushes for /api/status: running, the last report, the last failure."""
+    if flusher is None:
+        return {"flush": "not configured ([inbox] in balupi.toml)"}
+    mover = flusher.mover
+    last = mover.last_report
+    return {
+        "flush_running": mover.running,
+        "last_flush": None if last is None else last.as_dict(),
+        "last_error": mover.last_error,
+        "last_error_at": _iso(mover.last_error_at),
+        "moved_files_total": mover.moved_files_total,
+    }
+
+
+async def _inbox(app: web.Application) -> tuple[int, int]:
+    flusher = app[INBOX]
+    if flusher is not None:
+        scanned = await flusher.scan()
+        return scanned.files, scanned.bytes
+    usage = await asyncio.to_thread(inbox_usage, app[CONTROLLER].handshake.inbox_dir)
+    return usage or (0, 0)
 
 
 def _iso(ts: float | None) -> str | None:

@@ -9,8 +9,9 @@ from balupi.handshake.dns_factory import build_dns_backend
 from balupi.handshake.service import build_service
 from balupi.service_runner import Listening, run_service
 
-# The credentials this process reads: its own secret and Pi-hole's (for the DNS switch).
-SECRETS_FOR = ("handshake", "pihole")
+# The credentials this process reads: its own secret, Pi-hole's (for the DNS switch) and the
+# inbox's SSH key (for the flush).
+SECRETS_FOR = ("handshake", "pihole", "inbox")
 
 
 def check_config(config: Config) -> str | None:

@@ -19,8 +19,10 @@ from balupi.handshake.states import NasState
 
 
 class HandshakeCollector:
-    def __init__(self, controller: NasController) -> None:
+    def __init__(self, controller: NasController, *, count_inbox: bool = True) -> None:
         self.controller = controller
+        # With [inbox], balupi.inbox's collector reports the inbox (and much more).
+        self.count_inbox = count_inbox
 
     def collect(self) -> Iterable[Metric]:
         c = self.controller
@@ -82,7 +84,7 @@ class HandshakeCollector:
                 "balupi_snapshot_last_timestamp_seconds",
                 "Unix time the last snapshot was stored", value=c.saved.last_snapshot_at,
             )  # fmt: skip
-        usage = inbox_usage(c.handshake.inbox_dir)
+        usage = inbox_usage(c.handshake.inbox_dir) if self.count_inbox else None
         if usage is not None:
             yield GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox",
                                     value=usage[0])  # fmt: skip

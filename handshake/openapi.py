@@ -61,6 +61,7 @@ def _going_offline() -> dict:
 def _coming_online() -> dict:
     props = {
         **_ACK["properties"],
+        "inbox_flush_started": {"type": "boolean"},
         "inbox_flushed": {"type": "boolean"},
         "files_transferred": {"type": "integer"},
         "inbox_files": {"type": "integer"},
@@ -126,6 +127,16 @@ def openapi_document() -> dict:
             },
             "/api/wake-nas": wake,
             "/api/nas/wol": wake,
+            "/api/inbox/flush": {
+                "post": {
+                    "summary": "Move the inbox to the NAS now (one flush at a time)",
+                    "responses": {
+                        "200": _json(obj, "the flush's report: moved, renamed, left and why"),
+                        "404": _json(obj, "no [inbox] section: nothing to flush to"),
+                        "409": _json(obj, "the NAS is not online, or another flush runs"),
+                    },
+                }
+            },
             "/api/status": {"get": {"summary": "NAS state, DNS target, wake, heartbeat, inbox",
                                     "responses": {"200": _json(obj, "status")}}},
             "/api/handshake/status": {

@@ -15,7 +15,9 @@ from balupi.handshake.dns_backend import DnsBackend
 from balupi.handshake.dns_switch import DnsSwitcher
 from balupi.handshake.health_probe import HealthProbe
 from balupi.handshake.heartbeat import Heartbeat
+from balupi.handshake.inbox_flusher import InboxFlusher
 from balupi.handshake.signing import Verifier
+from balupi.inbox import InboxMover
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Service:
     controller: NasController
     switcher: DnsSwitcher
     heartbeat: Heartbeat
+    inbox: InboxFlusher | None = None
 
 
 def build_service(
@@ -43,17 +46,26 @@ def build_service(
     verifier = Verifier(
         handshake.secret.reveal(), window_seconds=handshake.signature_window_seconds, clock=clock
     )
-    app = make_app(controller, verifier)
+    # Without [inbox] the service only counts the folder; with it, it moves the files too.
+    inbox = None
+    if config.inbox is not None:
+        mover = InboxMover(config.inbox)
+        inbox = InboxFlusher(mover, controller, config.inbox.interval_seconds)
+    app = make_app(controller, verifier, inbox)
 
     async def start(_app: web.Application) -> None:
         controller.restore()
         await switcher.start()
         heartbeat.start()
+        if inbox is not None:
+            inbox.start()
 
     async def stop(_app: web.Application) -> None:
+        if inbox is not None:
+            await inbox.stop()
         await heartbeat.stop()
         await switcher.stop()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    return Service(app, controller, switcher, heartbeat)
+    return Service(app, controller, switcher, heartbeat, inbox)

@@ -77,7 +77,7 @@ def test_demo_names_a_taken_port():
     assert "Traceback" not in run.stderr
 
 
-def test_demo_end_to_end():
+def test_demo_end_to_end(tmp_path):
     if taken := demo.ports_taken():
         pytest.skip(f"the demo's fixed ports are in use by something else here: {taken}")
     started = time.time()
@@ -95,10 +95,24 @@ def test_demo_end_to_end():
 
         # The simulated NAS is up: the handshake points baluhost.local at it.
         wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "NAS")
+        # A user drops a file into the SMB inbox (as smbclient does it).
+        name = "Grüße vom Laptop.txt"
+        (tmp_path / name).write_text("hallo NAS\n")
+        subprocess.run(
+            ["smbclient", "-p", str(demo.PORTS["smbd (share and inbox)"]), "//127.0.0.1/inbox",
+             "-A", str(demo.DEMO_DIR / "smbd" / "smbclient.auth"), "-c", f'put "{name}"'],
+            cwd=tmp_path, check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+        arrived = demo.DEMO_DIR / "nas-disk" / "inbox-from-pi" / name
+        arrived.unlink(missing_ok=True)
         assert post(demo_handshake.CONTROL_URL, {"action": "shutdown"})["state"] == "sleeping"
         wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.PI_IP, 10, "Pi")
         assert post(f"{demo_handshake.API_URL}/api/wake-nas")["wol_sent"] is True
         wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "woken")
+        # The NAS announced itself: the handshake moved the inbox to its disk.
+        wait_for(arrived.exists, 30, "the dropped file on the NAS's disk")
+        assert arrived.read_text() == "hallo NAS\n"
+        arrived.unlink()
 
         # It dies unannounced: the outage alert is printed in the terminal.
         post(demo_handshake.CONTROL_URL, {"action": "kill"})

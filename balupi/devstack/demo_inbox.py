@@ -67,5 +67,6 @@ settle_seconds = 2
         balupi = f"{Path(sys.executable).parent / 'balupi'} inbox"
         return f"""The SMB inbox (smbd) and the NAS's disk (sshd; files land in {self.disk}):
   Drop a file:     {smbclient} -c 'put README.md'
-  Waiting:         {balupi} status --config {self.config_path}
-  Move it to NAS:  {balupi} flush --config {self.config_path}"""
+  It moves when the NAS wakes (or within a minute while it is up), or at once with
+                   curl -X POST http://127.0.0.1:8000/api/inbox/flush
+  Waiting:         {balupi} status --config {self.config_path}"""
