@@ -10,6 +10,7 @@ import pytest
 from balupi.config import Config
 from balupi.devstack.dnsmasq import Dnsmasq
 from balupi.devstack.ports import free_port, free_udp_port
+from balupi.devstack.sshd import SshServer
 from balupi.handshake.hostsfile_backend import HostsFileBackend
 from balupi.handshake.service import Service, build_service
 from balupi.sim.nas.server import NasSimConfig, SimulatedNas
@@ -19,6 +20,18 @@ from tests.handshake_helpers import NAS_MAC, SECRET, load, write_config
 @pytest.fixture
 def dnsmasq(tmp_path):
     server = Dnsmasq(tmp_path / "dnsmasq", port=free_port(), hosts_file=tmp_path / "hosts")
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    """Debian's sshd on a free loopback port, standing in for the NAS's disk (rsync target)."""
+    server = SshServer(tmp_path_factory.mktemp("sshd"), port=free_port())
     server.start()
     try:
         server.wait_ready()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from balupi.devstack.ports import free_port, free_udp_port
-from balupi.devstack.sshd import SshServer
 from balupi.handshake.hostsfile_backend import HostsFileBackend
 from balupi.handshake.service import build_service
 from balupi.handshake.states import NasState
@@ -17,17 +16,6 @@ from tests.inbox_helpers import files_below
 
 ONLINE = "/api/handshake/nas-coming-online"
 OFFLINE = "/api/handshake/nas-going-offline"
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory):
-    server = SshServer(tmp_path_factory.mktemp("sshd"), port=free_port())
-    server.start()
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -33,17 +33,6 @@ from tests.inbox_helpers import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory):
-    server = SshServer(tmp_path_factory.mktemp("sshd"), port=free_port())
-    server.start()
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def box(tmp_path, sshd) -> Box:
     return make_box(tmp_path, sshd)
