@@ -48,21 +48,22 @@ ENV = {
 }
 
 
-def _tapo_config() -> str:
+def tapo_config(*, exporter_port: int, plug_port: int, user: str = PLUG_USER) -> str:
+    """The demo config's [exporter] and [tapo] sections (one simulated plug, the NAS's)."""
     return f"""\
 [exporter]
 listen_host = "127.0.0.1"
-listen_port = {PORTS["balupi-exporter"]}
+listen_port = {exporter_port}
 
 [tapo]
-username = "{PLUG_USER}"
+username = "{user}"
 password_env = "BALUPI_TAPO_PASSWORD"
 price_per_kwh = 0.32
 
 [[tapo.plugs]]
 name = "nas"
 host = "127.0.0.1"
-port = {PORTS["simulated plug"]}
+port = {plug_port}
 """
 
 
@@ -137,9 +138,9 @@ def main() -> int:
         print(f"\nThe demo could not start: {err}", file=sys.stderr)
         return 1
     config.write_text(
-        _tapo_config()
+        tapo_config(exporter_port=PORTS["balupi-exporter"], plug_port=PORTS["simulated plug"])
         + pihole_demo.pihole_config()
-        + demo_handshake.handshake_config(DEMO_DIR)
+        + demo_handshake.handshake_config(DEMO_DIR / "handshake")
         + inbox.config()
     )
     started: list[ManagedProcess] = []

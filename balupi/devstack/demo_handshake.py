@@ -23,26 +23,33 @@ API_URL = f"http://127.0.0.1:{PORTS['balupi-handshake']}"
 CONTROL_URL = f"http://127.0.0.1:{PORTS['simulated NAS control']}/sim/control"
 
 
-def handshake_config(demo_dir: Path) -> str:
-    """The demo config's [handshake], [nas] and [dns] sections."""
-    work = demo_dir / "handshake"
+def handshake_config(
+    work: Path,
+    *,
+    handshake_port: int = PORTS["balupi-handshake"],
+    nas_port: int = PORTS["simulated NAS"],
+    wol_port: int = WOL_PORT,
+    heartbeat_interval: float = 10,
+    wake_min_interval: float = 2,
+) -> str:
+    """The demo config's [handshake], [nas] and [dns] sections; state and snapshots in ``work``."""
     return f"""
 [handshake]
 secret_env = "BALUPI_HANDSHAKE_SECRET"
 listen_host = "127.0.0.1"
-listen_port = {PORTS["balupi-handshake"]}
+listen_port = {handshake_port}
 state_file = "{work / "state.json"}"
 snapshot_dir = "{work / "snapshot"}"
 inbox_dir = "{work / "inbox"}"
-wake_min_interval_seconds = 2
+wake_min_interval_seconds = {wake_min_interval}
 
 [nas]
-url = "http://127.0.0.1:{PORTS["simulated NAS"]}"
+url = "http://127.0.0.1:{nas_port}"
 ip = "{NAS_IP}"
 mac = "{NAS_MAC}"
 wol_broadcast = "127.0.0.1"
-wol_port = {WOL_PORT}
-heartbeat_interval_seconds = 10
+wol_port = {wol_port}
+heartbeat_interval_seconds = {heartbeat_interval}
 
 [dns]
 backend = "pihole"
