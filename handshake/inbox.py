@@ -1,21 +1,16 @@
-"""How much waits in the SMB inbox for the NAS (shown in status and metrics)."""
+"""How much waits in the SMB inbox for the NAS, when the service only counts it (no [inbox])."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from balupi.inbox.scan import status
 
 
 def inbox_usage(folder: Path) -> tuple[int, int] | None:
     """(files, bytes) below ``folder``, or None when the folder is not there."""
-    if not folder.is_dir():
+    try:
+        found = status(str(folder))
+    except FileNotFoundError:
         return None
-    files = size = 0
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            try:
-                size += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue  # removed while we counted
-            files += 1
-    return files, size
+    return found.files, found.bytes

@@ -6,7 +6,9 @@ with a 5 s TTL as BaluPi's plan wants. ``dig`` asks it the way a LAN client woul
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,6 +27,33 @@ def dnsmasq_binary() -> str:
     return found
 
 
+def dnsmasq_argv(
+    *, port: int, hosts_file: Path, local_ttl: int, pid_file: Path | None = None
+) -> list[str]:
+    """Debian's dnsmasq answering only from ``hosts_file`` (no upstream, no /etc/hosts) on a
+    loopback port, in the foreground as our child; SIGHUP re-reads the file."""
+    # It would drop to "nobody", who may not read our files: stay the user we are.
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
+    return [
+        dnsmasq_binary(),
+        "--conf-file=/dev/null",  # not the machine's /etc/dnsmasq.conf
+        "--keep-in-foreground",
+        "--log-facility=-",
+        f"--pid-file={pid_file or ''}",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        f"--addn-hosts={hosts_file}",
+        f"--local-ttl={local_ttl}",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        f"--port={port}",
+        f"--user={user}",
+        f"--group={group}",
+    ]
+
+
 def dig(port: int, name: str, server: str = "127.0.0.1") -> str | None:
     """The first A record ``dig`` gets for ``name``, or None (no record, no answer)."""
     run = subprocess.run(
@@ -41,22 +70,7 @@ class Dnsmasq(ManagedProcess):
         self.port = port
         self.hosts_file = hosts_file
         self.pid_file = workdir / "dnsmasq.pid"
-        argv = [
-            dnsmasq_binary(),
-            "--conf-file=/dev/null",  # not the machine's /etc/dnsmasq.conf
-            "--keep-in-foreground",
-            "--log-facility=-",
-            f"--pid-file={self.pid_file}",
-            "--no-resolv",
-            "--no-hosts",
-            f"--addn-hosts={hosts_file}",
-            "--local-ttl=5",
-            "--bind-interfaces",
-            "--listen-address=127.0.0.1",
-            f"--port={port}",
-        ]
-        if os.geteuid() == 0:
-            argv.append("--user=root")  # as root it would drop to "nobody", who cannot read tmp
+        argv = dnsmasq_argv(port=port, hosts_file=hosts_file, local_ttl=5, pid_file=self.pid_file)
         super().__init__("dnsmasq", argv, log_path=workdir / "dnsmasq.log")
 
     def start(self) -> Dnsmasq:

@@ -9,14 +9,11 @@ from that file (no upstream, no /etc/hosts), and stays in the foreground as our 
 from __future__ import annotations
 
 import asyncio
-import grp
-import os
-import pwd
-import shutil
 import signal
 import time
 from pathlib import Path
 
+from balupi.devstack.dnsmasq import dnsmasq_argv
 from balupi.sim.pihole.dns_probe import query_a
 
 PROBE_NAME = "dnsmasq-ready.balupi.sim"
@@ -24,15 +21,6 @@ PROBE_NAME = "dnsmasq-ready.balupi.sim"
 
 class DnsmasqError(Exception):
     """dnsmasq is missing or did not start; the message says why."""
-
-
-def dnsmasq_binary() -> str:
-    found = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
-    if not found:
-        raise DnsmasqError(
-            "dnsmasq is not installed: run `make system-deps` (Debian package dnsmasq-base)"
-        )
-    return found
 
 
 class Dnsmasq:
@@ -46,26 +34,12 @@ class Dnsmasq:
         self.reloads = 0
 
     def argv(self) -> list[str]:
-        # dnsmasq drops root to --user; the current user can read our files, "nobody" may not.
-        user = pwd.getpwuid(os.geteuid()).pw_name
-        group = grp.getgrgid(os.getegid()).gr_name
-        return [
-            dnsmasq_binary(),
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            f"--port={self.port}",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--no-resolv",
-            "--no-hosts",
-            "--no-poll",
-            f"--addn-hosts={self.hosts_file}",
-            f"--local-ttl={self.local_ttl}",
-            "--pid-file=",
-            f"--user={user}",
-            f"--group={group}",
-            "--log-facility=-",
-        ]
+        try:
+            return dnsmasq_argv(
+                port=self.port, hosts_file=self.hosts_file, local_ttl=self.local_ttl
+            )
+        except FileNotFoundError as err:
+            raise DnsmasqError(str(err)) from None
 
     def write_hosts(self, hosts: list[str]) -> None:
         """Replace the file in one rename (a reader never sees half of it), then reload."""
