@@ -30,7 +30,8 @@ class InboxConfig:
     known_hosts_file: Path
     nas_port: int = 22
     path: Path = Path("/smb/inbox")
-    # Hard links of the files in flight; on the inbox's filesystem, outside the share.
+    # The files of a running flush; on the inbox's filesystem (a move there is a rename),
+    # outside the share (nobody changes a file while it is sent).
     staging_path: Path = Path("/smb/.inbox-staging")
     # A file changed less than this long ago may still be being written: next round.
     settle_seconds: float = 10.0

@@ -1,16 +1,17 @@
 """The flush: every ready file in the inbox moves to the NAS, and leaves the Pi only then.
 
 One round:
-1. clear what an interrupted flush left in the staging folder (see staging.py);
+1. put back into the inbox what an interrupted flush left in the staging folder;
 2. pick the ready files: not changed for ``settle_seconds``, not open by any process;
-3. rsync exactly those to the NAS with --ignore-existing (a name there is never replaced) and
-   --remove-source-files (rsync removes a file here once the NAS has it complete, and only if
-   it did not change meanwhile);
-4. for files rsync left because their name exists on the NAS, a --checksum dry run tells
-   "the same file is already there" (remove it here) from "another file has that name";
-5. such a file is hard-linked into the staging folder under a distinct name and sent from
-   there; the inbox file goes once rsync removed the staged link and the file is unchanged;
-6. remove folders the flush emptied (never the inbox itself).
+3. move them (and folders holding only ready files, whole) into the staging folder, outside
+   the share (see staging.py), so that nobody changes them while they are sent;
+4. rsync the staging tree to the NAS with --ignore-existing (a name there is never replaced)
+   and --remove-source-files (rsync removes a file here once the NAS has it complete);
+5. for files rsync left because their name exists on the NAS, a --checksum dry run tells
+   "the same file is already there" (remove it here) from "another file has that name"
+   (rename it in staging to a distinct name and send it again);
+6. put back into the inbox whatever did not go; remove folders the flush emptied (never the
+   inbox itself).
 """
 
 from __future__ import annotations
@@ -26,17 +27,13 @@ from datetime import datetime
 
 from balupi.config_inbox import InboxConfig
 from balupi.inbox import rsync_command as cmd
+from balupi.inbox.batch import plan
+from balupi.inbox.open_files import open_file_ids
 from balupi.inbox.report import FAILED, OK, PARTIAL, FileProblem, FlushReport, InboxStatus, Renamed
-from balupi.inbox.rsync_output import parse_items
-from balupi.inbox.rsync_run import RsyncResult, run_rsync
-from balupi.inbox.scan import InboxFile, split_ready, status, walk
-from balupi.inbox.staging import (
-    Staged,
-    Staging,
-    StagingError,
-    distinct_name,
-    remove_emptied_folders,
-)
+from balupi.inbox.rsync_output import Item, parse_items
+from balupi.inbox.rsync_run import RsyncResult, RsyncRun, run_rsync
+from balupi.inbox.scan import InboxFile, Tree, split_ready, status, walk
+from balupi.inbox.staging import Staging, StagingError, distinct_name, remove_emptied_folders
 
 log = logging.getLogger("balupi.inbox")
 
@@ -75,7 +72,7 @@ class InboxMover:
     def scan(self) -> InboxStatus:
         """Files and bytes waiting in the inbox now (a walk of the folder: call it off the
         event loop when the inbox may hold many thousand files)."""
-        return status(str(self.config.path))
+        return status(str(self.config.path), str(self.staging.files))
 
     async def flush(self) -> FlushReport:
         """Move every ready file to the NAS; the report says what moved, what was renamed,
@@ -115,192 +112,145 @@ class InboxMover:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _pick(self, report: FlushReport) -> list[InboxFile]:
-        self.staging.recover(report.problems)
-        files = list(walk(str(self.config.path), report.problems))
-        ready, waiting = split_ready(files, str(self.config.path), self.config.settle_seconds)
+    def _take(self, report: FlushReport) -> _InFlight:
+        """Recover, pick the ready files and move them into the staging folder."""
+        self.staging.give_back_all(report.problems)
+        inbox = str(self.config.path)
+        tree = Tree()
+        files = list(walk(inbox, report.problems, tree))
+        opened = open_file_ids(inbox) if files else (set(), True)
+        ready, waiting = split_ready(files, inbox, self.config.settle_seconds, opened)
         report.not_ready = [f.rel for f in waiting]
-        return ready
+        if not ready:
+            return _InFlight({})
+        batch = plan(files, ready, tree, opened[0])
+        return _InFlight(self.staging.take(batch, report.problems))
 
     async def _move(self, report: FlushReport) -> str | None:
         """Send the ready files; the error text, or None when all went."""
-        ready = await asyncio.to_thread(self._pick, report)
-        if not ready:
-            return None
-        inbox = str(self.config.path)
-        try:
-            whole_file = max(f.size for f in ready) < cmd.RESUME_FROM_BYTES
-            sent = await run_rsync(
-                cmd.transfer_argv(self.config, inbox, files_from=True, whole_file=whole_file),
-                files=[f.rel for f in ready],
-            )
-        finally:
-            left = await asyncio.to_thread(self._count_moved, ready, report)
-        error = None if sent.ok else _error(sent)
-        if not left or sent.code not in cmd.PER_FILE_CODES:
-            self._left_with(left, error, report)
-            return error
-        # rsync left some: names taken on the NAS, or files that failed. Ask which.
-        compared = await run_rsync(
-            cmd.compare_argv(self.config, inbox, files_from=True),
-            files=[f.rel for f in left],
-            capture_stdout=True,
-        )
-        if compared.code not in cmd.PER_FILE_CODES:
-            self._left_with(left, _error(compared), report)
-            return _error(compared)
-        items = {i.name: i for i in parse_items(compared.stdout) if i.is_file}
-        taken: list[InboxFile] = []
-        failed: list[InboxFile] = []
-        for f in left:
-            item = items.get(f.rel)
-            if item is None or item.is_new:
-                failed.append(f)  # not a taken name: it failed, and stays for the next round
-            elif item.same_content:
-                self._drop_delivered(f, report)
-            else:
-                taken.append(f)
-        self._left_with(failed, error, report)
-        if taken:
-            error = await self._send_renamed(taken, report) or error
-        return error
-
-    def _count_moved(self, ready: list[InboxFile], report: FlushReport) -> list[InboxFile]:
-        """Count what rsync removed here (it is on the NAS); the files still here."""
-        inbox = str(self.config.path)
-        left, moved = [], []
-        for f in ready:
-            try:
-                still = os.lstat(os.path.join(inbox, f.rel)).st_ino == f.ino
-            except FileNotFoundError:
-                still = False
-            if still:
-                left.append(f)
-            else:
-                moved.append(f.rel)
-                report.moved_files += 1
-                report.moved_bytes += f.size
-        remove_emptied_folders(self.config.path, moved)
-        return left
-
-    def _drop_delivered(self, f: InboxFile, report: FlushReport) -> None:
-        """The NAS has this very file under this name (a flush cut off after rsync wrote it, or
-        the same file dropped twice): remove it here, unless it changed since it was compared."""
-        path = os.path.join(self.config.path, f.rel)
-        try:
-            st = os.lstat(path)
-            if (st.st_ino, st.st_size, st.st_mtime_ns) != (f.ino, f.size, f.mtime_ns):
-                report.problems.append(FileProblem(f.rel, "changed during the flush"))
-                return
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            report.problems.append(
-                FileProblem(
-                    f.rel, f"on the NAS already, but cannot be removed here: {err.strerror}"
-                )
-            )
-            return
-        report.already_on_nas.append(f.rel)
-        remove_emptied_folders(self.config.path, [f.rel])
-
-    def _left_with(self, left: list[InboxFile], error: str | None, report: FlushReport) -> None:
-        why = "not transferred this round" + (f" ({error.split(':')[0]})" if error else "")
-        report.problems += [FileProblem(f.rel, why) for f in left]
-
-    async def _send_renamed(self, taken: list[InboxFile], report: FlushReport) -> str | None:
-        """Send files whose name is taken on the NAS under distinct names, from the staging
-        folder; the error text or None."""
-        tag = datetime.fromtimestamp(report.started_at).strftime("%Y-%m-%d %H-%M-%S")
-        staged: list[Staged] = []
-        try:
-            for f in taken:
-                try:
-                    staged.append(self.staging.stage(f, tag))
-                except OSError as err:
-                    # e.g. a file the service may not link (protected_hardlinks): the rest go on.
-                    report.problems.append(FileProblem(f.rel, f"cannot stage: {err.strerror}"))
-            return await self._send_staged(staged, tag, report) if staged else None
-        finally:
-            # Also when cancelled mid-send: settle every staged file before letting go.
-            await asyncio.to_thread(self._settle, staged, report)
-
-    async def _send_staged(self, staged: list[Staged], tag: str, report: FlushReport) -> str | None:
         source = str(self.staging.files)
-        for _send in range(_MAX_SENDS):
-            result = await run_rsync(cmd.transfer_argv(self.config, source, files_from=False))
-            left = [s for s in staged if self.staging.is_present(s)]
-            if not left or result.code not in cmd.PER_FILE_CODES:
-                return None if not left and result.ok else _error(result)
-            compared = await run_rsync(
-                cmd.compare_argv(self.config, source, files_from=False), capture_stdout=True
+        early = None
+        if await asyncio.to_thread(_holds_anything, self.config.path):
+            # Logging in to the NAS takes longer than most scans: rsync does it meanwhile, and
+            # waits for the names of what to send.
+            early = await RsyncRun.start(
+                cmd.transfer_argv(self.config, source, whole_file=True, names_on_stdin=True),
+                names_on_stdin=True,
             )
+        flight = None
+        try:
+            taking = asyncio.ensure_future(asyncio.to_thread(self._take, report))
+            try:
+                flight = await asyncio.shield(taking)
+            except asyncio.CancelledError:
+                flight = await taking  # let the move end, so that all of it goes back below
+                raise
+            whole_file = bool(flight.files) and (
+                max(f.size for f in flight.files.values()) < cmd.RESUME_FROM_BYTES
+            )
+            if early is not None and not whole_file:  # nothing to send, or a big file to resume
+                await early.abandon()
+                early = None
+            if not flight.files:
+                return None
+            return await self._send(flight, report, early, whole_file)
+        finally:
+            if early is not None:
+                await early.stop()  # after result(): it has ended already
+            if flight is not None and flight.files:
+                # Also when cancelled mid-send: every file is on the NAS or back in the inbox.
+                await asyncio.to_thread(self._settle, flight, report)
+
+    async def _send(
+        self, flight: _InFlight, report: FlushReport, early: RsyncRun | None, whole_file: bool
+    ) -> str | None:
+        source = str(self.staging.files)
+        tag = datetime.fromtimestamp(report.started_at).strftime("%Y-%m-%d %H-%M-%S")
+        error = None
+        for _send in range(_MAX_SENDS):
+            if early is not None:
+                sent = await early.result(await asyncio.to_thread(_top_names, source))
+                early = None
+            else:
+                sent = await run_rsync(
+                    cmd.transfer_argv(self.config, source, whole_file=whole_file)
+                )
+            error = _error(sent) if not sent.ok else error
+            flight.why = "not transferred this round" + (
+                f" ({error.split(':')[0]})" if error else ""
+            )
+            left = await asyncio.to_thread(self.staging.files_left)
+            if not left or sent.code not in cmd.PER_FILE_CODES:
+                return error
+            # rsync left some: names taken on the NAS, or files that failed. Ask which.
+            compared = await run_rsync(cmd.compare_argv(self.config, source), capture_stdout=True)
             if compared.code not in cmd.PER_FILE_CODES:
                 return _error(compared)
             items = {i.name: i for i in parse_items(compared.stdout) if i.is_file}
+            taken = await asyncio.to_thread(self._sort_out, flight, left, items, report)
+            if not taken:
+                return error
             renamed = False
-            for s in left:
-                item = items.get(s.name)
-                if item is not None and not item.is_new:  # this distinct name got taken too
-                    renamed |= self._rename(s, tag)
+            for rel in taken:
+                renamed |= self._rename(flight, rel, tag)
             if not renamed:
-                return None if result.ok else _error(result)
+                return error
         return "names kept being taken on the NAS while renaming"
 
-    def _rename(self, s: Staged, tag: str) -> bool:
-        taken = s.name
-        while s.renames < 100:
-            s.renames += 1
-            if self.staging.rename(s, distinct_name(s.source.rel, tag, s.renames)):
-                log.info("%r exists on the NAS: sending it as %r", taken, s.name)
+    def _sort_out(
+        self, flight: _InFlight, left: set[str], items: dict[str, Item], report: FlushReport
+    ) -> list[str]:
+        """Of the files rsync left in staging: the ones whose name is taken on the NAS by
+        another file. The same file already there is removed here; a failed one goes back."""
+        taken = []
+        for rel, name in flight.names.items():
+            if name not in left:
+                continue
+            item = items.get(name)
+            if item is None or item.is_new:  # not a taken name: it failed
+                self.staging.give_back(name, report.problems)
+                flight.returned.add(rel)
+                report.problems.append(FileProblem(rel, flight.why))
+            elif item.same_content:  # an earlier flush was cut off after rsync wrote it
+                try:
+                    os.unlink(self.staging.files / name)
+                except OSError as err:
+                    report.problems.append(FileProblem(rel, f"cannot remove: {err.strerror}"))
+                    continue
+                flight.delivered_before.add(rel)
+                report.already_on_nas.append(rel)
+            else:
+                taken.append(rel)
+        return taken
+
+    def _rename(self, flight: _InFlight, rel: str, tag: str) -> bool:
+        while flight.renames.get(rel, 0) < 100:
+            attempt = flight.renames[rel] = flight.renames.get(rel, 0) + 1
+            new_name = distinct_name(rel, tag, attempt)
+            if self.staging.rename(flight.names[rel], new_name):
+                log.info("%r exists on the NAS: sending it as %r", flight.names[rel], new_name)
+                flight.names[rel] = new_name
                 return True
         return False
 
-    def _settle(self, staged: list[Staged], report: FlushReport) -> None:
-        moved_rels = []
-        for s in staged:
-            rel = s.source.rel
-            if self.staging.is_present(s):
-                self._unstage(s, report)
-                report.problems.append(FileProblem(rel, "not transferred this round"))
+    def _settle(self, flight: _InFlight, report: FlushReport) -> None:
+        """Count what reached the NAS; put the rest back into the inbox."""
+        left = self.staging.files_left()
+        moved = []
+        for rel, f in flight.files.items():
+            if rel in flight.returned or rel in flight.delivered_before:
                 continue
-            path = os.path.join(self.config.path, rel)
-            try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                st = None  # deleted in the inbox meanwhile; the NAS has it
-            if st is not None:
-                if (st.st_ino, st.st_size, st.st_mtime_ns) != (
-                    s.source.ino, s.source.size, s.source.mtime_ns,
-                ):  # fmt: skip
-                    report.problems.append(FileProblem(rel, "changed while it was sent: the NAS "
-                                                            "has the earlier version, this one "
-                                                            "goes next round"))  # fmt: skip
-                    continue
-                try:
-                    os.unlink(path)
-                except OSError as err:
-                    report.problems.append(
-                        FileProblem(rel, f"on the NAS, but cannot be removed here: {err.strerror}")
-                    )
-                    continue
-            moved_rels.append(rel)
+            name = flight.names[rel]
+            if name in left:
+                report.problems.append(FileProblem(rel, flight.why))
+                continue
+            moved.append(rel)
             report.moved_files += 1
-            report.moved_bytes += s.source.size
-            report.renamed.append(Renamed(rel, s.name))
-        remove_emptied_folders(self.config.path, moved_rels)
-        self.staging.remove_empty_folders()
-
-    def _unstage(self, s: Staged, report: FlushReport) -> None:
-        path = self.staging.files / s.name
-        try:
-            if os.lstat(path).st_nlink > 1:
-                path.unlink()  # the inbox still has it
-            else:
-                self.staging.put_back(path, s.source.rel)  # the inbox lost it meanwhile
-        except OSError as err:
-            report.problems.append(FileProblem(s.source.rel, f"left in staging: {err.strerror}"))
+            report.moved_bytes += f.size
+            if name != rel:
+                report.renamed.append(Renamed(rel, name))
+        self.staging.give_back_all(report.problems)
+        remove_emptied_folders(self.config.path, moved + sorted(flight.delivered_before))
 
     def _record(self, report: FlushReport, started: float, error: str | None) -> FlushReport:
         report.duration_seconds = time.monotonic() - started
@@ -322,6 +272,30 @@ class InboxMover:
         else:
             log.info("inbox flush %s", report.summary())
         return report
+
+
+def _top_names(folder: str) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+def _holds_anything(folder: os.PathLike[str]) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False
+
+
+class _InFlight:
+    """The files of one flush while they are in the staging folder."""
+
+    def __init__(self, files: dict[str, InboxFile]) -> None:
+        self.files = files  # by their path in the inbox
+        self.names = {rel: rel for rel in files}  # their path in staging (= on the NAS)
+        self.renames: dict[str, int] = {}  # distinct names tried, per file
+        self.returned: set[str] = set()  # failed, back in the inbox already
+        self.delivered_before: set[str] = set()  # the NAS had them already
+        self.why = "not transferred this round"  # for the files that stay
 
 
 def _error(result: RsyncResult) -> str:

@@ -58,47 +58,53 @@ def destination(config: InboxConfig) -> str:
     return f"{config.nas_user}@{config.nas_host}:{config.nas_path.rstrip('/')}/"
 
 
-# The files to send come on stdin, NUL-separated (any byte but NUL may be in a name); their
-# folders are created on the NAS as they are below the source folder.
-FILES_FROM_STDIN = ["--files-from=-", "--from0"]
-
-
-# A file this big is sent with rsync's delta algorithm, so that after an interruption the next
-# flush resumes from the partial file on the NAS instead of starting over. A flush of smaller
-# files only uses --whole-file: they are new on the NAS anyway, and the delta machinery would
-# cost a third of the throughput for many small files.
+# A file this big is sent with rsync's delta algorithm and --partial-dir, so that after an
+# interruption the next flush resumes from the partial file on the NAS instead of starting over.
+# A flush of smaller files only uses --whole-file and rsync's own temporary names (".NAME.XXXXXX",
+# removed when cut off): they are new on the NAS anyway, resuming them saves nothing, and the
+# delta machinery and the partial-dir lookups cost a third of the throughput for many small
+# files. Either way a target name only ever holds a complete file.
 RESUME_FROM_BYTES = 16 << 20
 
 
+# The names to send come on stdin, NUL-separated (any byte but NUL may be in a name), below the
+# source folder; with --recursive, a folder named there goes with everything in it. rsync reads
+# them only once it has logged in to the NAS, so the flush starts it before it knows them.
+NAMES_ON_STDIN = ["--files-from=-", "--from0"]
+
+
 def transfer_argv(
-    config: InboxConfig, source_dir: str, *, files_from: bool, whole_file: bool = False
+    config: InboxConfig,
+    source_dir: str,
+    *,
+    whole_file: bool = False,
+    names_on_stdin: bool = False,
 ) -> list[str]:
-    """Move the files below ``source_dir`` (the ones named on stdin, or all): never overwrite a
-    name on the NAS, remove a source file only once rsync has it complete there (and unchanged
-    since it was read)."""
+    """Move the files below ``source_dir`` (all, or the files and folders named on stdin),
+    keeping their folders: never overwrite a name on the NAS, remove a source file only once
+    rsync has it complete there (and unchanged since it was read). Folders stay; the flush
+    removes the ones it emptied."""
     argv = [
         "rsync",
         "--recursive",
         "--times",
         "--ignore-existing",
         "--remove-source-files",
-        f"--partial-dir={PARTIAL_DIR}",
         f"--timeout={config.io_timeout_seconds}",
         "--8-bit-output",
         "-e", ssh_command(config),
     ]  # fmt: skip
+    if names_on_stdin:
+        argv += NAMES_ON_STDIN
     if config.bandwidth_limit_kib:
         argv.append(f"--bwlimit={config.bandwidth_limit_kib}")
-    if whole_file:
-        argv.append("--whole-file")
-    if files_from:
-        argv += FILES_FROM_STDIN
+    argv.append("--whole-file" if whole_file else f"--partial-dir={PARTIAL_DIR}")
     return [*argv, "--", source_dir.rstrip("/") + "/", destination(config)]
 
 
-def compare_argv(config: InboxConfig, source_dir: str, *, files_from: bool) -> list[str]:
-    """A dry run that tells, per file (named on stdin, or all below ``source_dir``), whether the
-    NAS has the name, and if so whether with the very same content (--checksum)."""
+def compare_argv(config: InboxConfig, source_dir: str) -> list[str]:
+    """A dry run that tells, per file below ``source_dir``, whether the NAS has the name, and
+    if so whether with the very same content (--checksum)."""
     return [
         "rsync",
         "--dry-run",
@@ -109,7 +115,6 @@ def compare_argv(config: InboxConfig, source_dir: str, *, files_from: bool) -> l
         "--8-bit-output",
         f"--timeout={config.io_timeout_seconds}",
         "-e", ssh_command(config),
-        *(FILES_FROM_STDIN if files_from else []),
         "--", source_dir.rstrip("/") + "/", destination(config),
     ]  # fmt: skip
 

@@ -1,10 +1,11 @@
-"""The staging folder: hard links of files whose name is taken on the NAS, under the distinct
-names they get there.
+"""The staging folder: the files of the running flush, taken out of the inbox.
 
-rsync moves the staging tree, so the inbox keeps the user's names while a file is renamed for
-the NAS, and a file is removed from the inbox only after rsync removed its staged link.
-The staging folder sits on the inbox's filesystem (a hard link cannot cross filesystems) and
-outside the share, so no SMB user sees it.
+A flush moves its ready files (and folders that hold only ready files) into the staging tree
+and rsync sends that tree. The staging folder sits on the inbox's filesystem (a move there is
+a rename: no data is copied) and outside the share, so no SMB user sees or changes a file
+while it is sent. rsync removes what reached the NAS; whatever stays in staging goes back into
+the inbox when the flush ends, or, after a power cut, when the next flush begins. Nothing ever
+replaces a file in the inbox: a name taken there meanwhile gets a "(inbox restored)" name.
 """
 
 from __future__ import annotations
@@ -12,24 +13,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from balupi.inbox.batch import Batch
+from balupi.inbox.no_replace import move_no_replace
 from balupi.inbox.report import FileProblem
-from balupi.inbox.scan import InboxFile, walk
+from balupi.inbox.scan import InboxFile
 
 _MAX_NAME_BYTES = 255
+_MAX_TRIES = 100
 
 
 class StagingError(Exception):
     """The staging folder cannot be used; nothing was moved."""
-
-
-@dataclass
-class Staged:
-    source: InboxFile  # the inbox file as it was when linked
-    name: str  # its path below the staging folder = its path on the NAS
-    renames: int = 0  # distinct names tried so far (their names were taken on the NAS)
 
 
 class Staging:
@@ -39,6 +35,8 @@ class Staging:
         self.files = root / "files"  # the tree rsync sends
         self.lock_path = root / "flush.lock"
         self._made_dirs: set[str] = set()
+        # As strings: a flush may move thousands of files, and Path joins cost more than moves.
+        self._inbox_dir, self._files_dir = str(inbox), str(self.files)
 
     def prepare(self) -> None:
         if not self.inbox.is_dir():
@@ -53,79 +51,143 @@ class Staging:
                 f"the staging folder {self.root} must be on the inbox's filesystem ({self.inbox})"
             )
 
-    def recover(self, problems: list[FileProblem]) -> None:
-        """Clear what an interrupted flush left: a staged link whose inbox original is still
-        there is dropped; one whose original is gone is put back into the inbox."""
-        for f in list(walk(str(self.files))):
-            staged = self.files / f.rel
-            try:
-                if os.lstat(staged).st_nlink > 1:
-                    staged.unlink()
-                else:
-                    self.put_back(staged, f.rel)
-            except OSError as err:
-                problems.append(FileProblem(f.rel, f"left in staging: {err.strerror}"))
-        self.remove_empty_folders()
+    def take(self, batch: Batch, problems: list[FileProblem]) -> dict[str, InboxFile]:
+        """Move the batch into the staging tree; the files that are there now, by path.
 
-    def put_back(self, staged: Path, rel: str) -> str:
-        """Link ``staged`` into the inbox at ``rel`` (or a free name beside it), then drop it."""
-        for attempt in range(1, 100):
-            name = rel if attempt == 1 else distinct_name(rel, "restored", attempt - 1)
-            target = self.inbox / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(staged, target)
-            except FileExistsError:
-                continue
-            staged.unlink()
-            return name
-        raise OSError(errno.EEXIST, "no free name in the inbox")
+        A client may add or replace a file in the moment between the scan and the move: what
+        is not the file the scan saw goes straight back, unsent, to be looked at next round.
+        (A folder moved whole is compared by the names and inode numbers its listing gives,
+        without a stat per file. A file written to in that moment by a client that opened it
+        only then is not told apart; rsync still removes a file here only if its size and time
+        did not change while it was sent.)"""
+        taken: dict[str, InboxFile] = {}
+        loose = list(batch.loose)
+        moved_whole = []
+        for folder in batch.whole:
+            if self._take_one(folder, problems, quiet=True):
+                moved_whole.append(folder)
+            else:  # e.g. it is gone meanwhile: its ready files are tried one by one
+                prefix = folder + "/"
+                loose += [f for rel, f in batch.files.items() if rel.startswith(prefix)]
+        for f in loose:
+            if self._take_one(f.rel, problems):
+                self._keep_if_unchanged(f.rel, f, taken, problems)
+        for folder in moved_whole:
+            self._check_whole(folder, batch, taken, problems)
+        return taken
 
-    def stage(self, f: InboxFile, tag: str) -> Staged:
-        """Link an inbox file into the staging tree under its first free distinct name."""
-        staged = Staged(f, f.rel)
-        self._make_parent(f.rel)
-        while staged.renames < 100:
-            staged.renames += 1
-            name = distinct_name(f.rel, tag, staged.renames)
-            try:
-                os.link(self.inbox / f.rel, self.files / name, follow_symlinks=False)
-            except FileExistsError:
-                continue
-            staged.name = name
-            return staged
-        raise OSError(errno.EEXIST, "no free distinct name")
-
-    def rename(self, staged: Staged, new_name: str) -> bool:
-        """Give a staged file another name, never replacing one; False if the name is taken."""
-        self._make_parent(new_name)
+    def _take_one(self, rel: str, problems: list[FileProblem], *, quiet: bool = False) -> bool:
+        self._make_parent(rel)
         try:
-            os.link(self.files / staged.name, self.files / new_name, follow_symlinks=False)
-        except FileExistsError:
-            return False
-        (self.files / staged.name).unlink()
-        staged.name = new_name
-        return True
-
-    def is_present(self, staged: Staged) -> bool:
-        try:
-            os.lstat(self.files / staged.name)
+            if move_no_replace(f"{self._inbox_dir}/{rel}", f"{self._files_dir}/{rel}"):
+                return True
+            reason = "the staging folder holds that name still (see the problems before)"
         except FileNotFoundError:
-            return False
-        return True
+            return False  # removed in the inbox meanwhile
+        except OSError as err:
+            reason = f"cannot move it to the staging folder: {err.strerror}"
+        if not quiet:
+            problems.append(FileProblem(rel, reason))
+        return False
+
+    def _check_whole(
+        self, folder: str, batch: Batch, taken: dict[str, InboxFile], problems: list[FileProblem]
+    ) -> None:
+        """Walk a folder moved whole: the files the scan saw are kept, anything else goes back."""
+        stack = [folder]
+        while stack:
+            rel_dir = stack.pop()
+            with os.scandir(f"{self._files_dir}/{rel_dir}") as entries:
+                for entry in entries:
+                    rel = f"{rel_dir}/{entry.name}"
+                    known = batch.files.get(rel)
+                    if (
+                        known is not None
+                        and known.ino == entry.inode()
+                        and entry.is_file(follow_symlinks=False)
+                    ):
+                        taken[rel] = known
+                    elif batch.folders.get(rel) == entry.inode() and entry.is_dir(
+                        follow_symlinks=False
+                    ):
+                        stack.append(rel)
+                    else:
+                        self.give_back(rel, problems)
+
+    def _keep_if_unchanged(
+        self, rel: str, known: InboxFile, taken: dict[str, InboxFile], problems: list[FileProblem]
+    ) -> None:
+        """A file moved on its own: the move itself sets its ctime, so inode, size and mtime
+        tell whether it is the file the scan saw."""
+        st = os.lstat(f"{self._files_dir}/{rel}")
+        if (st.st_ino, st.st_size, st.st_mtime_ns) == (known.ino, known.size, known.mtime_ns):
+            taken[rel] = known
+        else:
+            self.give_back(rel, problems)
+
+    def give_back(self, rel: str, problems: list[FileProblem]) -> None:
+        """Move ``rel`` (a file or a whole folder) from staging back into the inbox."""
+        source = self.files / rel
+        try:
+            (self.inbox / rel).parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir() and not source.is_symlink():
+                if not move_no_replace(str(source), str(self.inbox / rel)):
+                    # The inbox has that folder again: merge, entry by entry.
+                    for name in os.listdir(source):
+                        self.give_back(f"{rel}/{name}", problems)
+                    os.rmdir(source)
+                return
+            for attempt in range(_MAX_TRIES):
+                name = rel if attempt == 0 else distinct_name(rel, "restored", attempt)
+                if move_no_replace(str(source), str(self.inbox / name)):
+                    return
+                if attempt == 0 and _same_file(source, self.inbox / rel):
+                    source.unlink()  # a hard link into the inbox (left by an older version)
+                    return
+            raise OSError(errno.EEXIST, "no free name in the inbox")
+        except OSError as err:
+            problems.append(FileProblem(rel, f"left in the staging folder: {err.strerror}"))
+
+    def give_back_all(self, problems: list[FileProblem]) -> None:
+        """Everything in staging back into the inbox: what a flush did not deliver, or what a
+        flush cut off by a power cut left. Folders rsync emptied are removed first."""
+        self.remove_empty_folders()
+        with contextlib.suppress(FileNotFoundError):
+            for name in os.listdir(self.files):
+                self.give_back(name, problems)
+        self._made_dirs.clear()
+
+    def files_left(self) -> set[str]:
+        """The paths of the files still in staging: the ones rsync did not deliver."""
+        left = set()
+        for dirpath, _dirs, names in os.walk(self.files):
+            rel_dir = os.path.relpath(dirpath, self.files)
+            left.update(names if rel_dir == "." else (f"{rel_dir}/{n}" for n in names))
+        return left
+
+    def rename(self, rel: str, new_rel: str) -> bool:
+        """Give a staged file another name, never replacing one; False if that name is taken."""
+        self._make_parent(new_rel)
+        return move_no_replace(str(self.files / rel), str(self.files / new_rel))
 
     def remove_empty_folders(self) -> None:
         for dirpath, _dirs, _files in os.walk(self.files, topdown=False):
             if dirpath != str(self.files):
                 with contextlib.suppress(OSError):
                     os.rmdir(dirpath)  # fails when not empty: that is the check
-        self._made_dirs.clear()
 
     def _make_parent(self, rel: str) -> None:
         parent = rel.rpartition("/")[0]
         if parent and parent not in self._made_dirs:
-            (self.files / parent).mkdir(parents=True, exist_ok=True)
+            os.makedirs(f"{self._files_dir}/{parent}", exist_ok=True)
             self._made_dirs.add(parent)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samestat(os.lstat(a), os.lstat(b))
+    except OSError:
+        return False
 
 
 def distinct_name(rel: str, tag: str, attempt: int) -> str:

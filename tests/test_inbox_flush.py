@@ -164,6 +164,33 @@ async def test_permission_error_on_one_file_the_others_move(box):
     assert (box.inbox / "dir2").is_dir() and not (box.inbox / "dir0").exists()
 
 
+async def test_symlinks_and_empty_folders_stay_the_files_beside_them_move(box):
+    dropped = drop(box, {"album/a.jpg": b"a", "album/deep/b.jpg": b"b", "plain/c.txt": b"c"})
+    (box.inbox / "album" / "link").symlink_to("/etc")  # a folder: files_below skips it
+    (box.inbox / "plain" / "empty").mkdir()
+    report = await box.mover().flush()
+    assert report.result == OK and report.moved_files == 3
+    assert_each_file_once(dropped, box)
+    assert (box.inbox / "album" / "link").is_symlink() and (box.inbox / "plain/empty").is_dir()
+    assert not (box.inbox / "album" / "deep").exists()
+    assert not (box.nas / "album" / "link").exists() and not (box.nas / "plain/empty").exists()
+
+
+async def test_files_in_flight_count_as_waiting(box):
+    write_random(box.inbox / "film" / "part1.mkv", 8 << 20)
+    mover = box.mover(bandwidth_limit_kib=4096)  # about 2 s for the file
+    flush = asyncio.ensure_future(mover.flush())
+    await asyncio.to_thread(
+        wait_for, "rsync writing", lambda: partial_temp_file(box.nas / "film", "part1.mkv", 1)
+    )
+    assert files_below(box.inbox) == {}  # taken out of the share while it is sent
+    waiting = await asyncio.to_thread(mover.scan)
+    assert (waiting.files, waiting.bytes) == (1, 8 << 20)
+    report = await flush
+    assert report.result == OK and report.moved_files == 1
+    assert (await asyncio.to_thread(mover.scan)).files == 0
+
+
 async def test_ten_thousand_small_files_in_nested_folders(box):
     expected = {}
     for i in range(10_000):
@@ -199,17 +226,21 @@ async def test_a_flush_in_another_process_makes_this_one_refuse(box):
 
 
 async def test_leftovers_of_an_interrupted_flush_are_recovered(box):
-    # As if the Pi lost power mid-flush: one staged link whose inbox file is still there, one
-    # whose inbox file is gone (the staged link is its only copy).
-    dropped = drop(box, {"kept.txt": b"kept", "sub/only-staged.txt": b"only copy"})
+    # As if the Pi lost power mid-flush: a folder and a file in staging (their only copy), and
+    # the file's name taken by a client in the inbox since. Also a hard link whose inbox file
+    # is still there, as an older version left them.
+    staged_b = drop(box, {"b.txt": b"staged b"})["b.txt"]
+    dropped = drop(box, {"kept.txt": b"kept", "sub/deep/a.txt": b"a"})
     staged = box.staging / "files"
-    (staged / "sub").mkdir(parents=True)
+    staged.mkdir(parents=True)
+    os.rename(box.inbox / "sub", staged / "sub")
+    os.rename(box.inbox / "b.txt", staged / "b.txt")
     os.link(box.inbox / "kept.txt", staged / "kept.txt")
-    os.link(box.inbox / "sub/only-staged.txt", staged / "sub/only-staged.txt")
-    (box.inbox / "sub/only-staged.txt").unlink()
+    dropped.update(drop(box, {"b.txt": b"the client's new b"}))
     report = await box.mover().flush()
-    assert report.result == OK and report.moved_files == 2
-    assert_each_file_once(dropped, box)
+    assert report.result == OK, report
+    assert report.moved_files == 4 and report.renamed == []
+    assert_each_file_once({**dropped, "b (inbox restored).txt": staged_b}, box)
 
 
 async def test_nas_unreachable_fails_and_keeps_everything(box):
