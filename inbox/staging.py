@@ -129,6 +129,8 @@ class Staging:
         """Move ``rel`` (a file or a whole folder) from staging back into the inbox."""
         source = self.files / rel
         try:
+            if not self.inbox.is_dir():  # the disk went away: never make a new inbox elsewhere
+                raise FileNotFoundError(errno.ENOENT, "the inbox is not there")
             (self.inbox / rel).parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir() and not source.is_symlink():
                 if not move_no_replace(str(source), str(self.inbox / rel)):

@@ -165,3 +165,18 @@ def test_moves_never_replace(tmp_path, monkeypatch, kernel):
     assert (tmp_path / "newdir").is_dir() and not (tmp_path / "srcdir").exists()
     with pytest.raises(FileNotFoundError):
         move(str(tmp_path / "gone"), str(tmp_path / "other"))
+
+
+def test_with_the_inbox_gone_files_stay_in_staging(tmp_path):
+    inbox, staging = tmp_path / "inbox", Staging(tmp_path / "staging", tmp_path / "inbox")
+    make(inbox, ["a/x.txt"])
+    staging.prepare()
+    staging.take(scan(inbox), [])
+    inbox.rmdir()  # as if the disk's mount point were left behind empty and unmounted
+    problems: list[FileProblem] = []
+    staging.give_back_all(problems)
+    assert not inbox.exists()
+    assert [(p.name, p.reason) for p in problems] == [
+        ("a", "left in the staging folder: the inbox is not there")
+    ]
+    assert contents(staging.files) == {"a/x.txt": "a/x.txt"}
