@@ -32,8 +32,14 @@ class InboxCollector:
             waiting = m.scan()
         except OSError:
             waiting = None  # the disk is gone: absent samples, never 0
-        files = GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox")
-        size = GaugeMetricFamily("balupi_inbox_bytes", "Bytes waiting in the inbox", unit="bytes")
+        files = GaugeMetricFamily(
+            "balupi_inbox_files", "Files waiting for the NAS (in the inbox, or being sent)"
+        )
+        size = GaugeMetricFamily(
+            "balupi_inbox_bytes",
+            "Bytes waiting for the NAS (in the inbox, or being sent)",
+            unit="bytes",
+        )
         age = GaugeMetricFamily(
             "balupi_inbox_oldest_file_age_seconds",
             "Since the oldest waiting file arrived (last changed on the Pi); absent when empty",

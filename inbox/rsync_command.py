@@ -9,8 +9,8 @@ import shlex
 
 from balupi.config_inbox import InboxConfig
 
-# On the NAS, an interrupted file waits here (per folder) and the next flush resumes it; the
-# target name only ever holds a complete file.
+# On the NAS, an interrupted big file (RESUME_FROM_BYTES) waits here, per folder, and the next
+# flush resumes it; the target name only ever holds a complete file.
 PARTIAL_DIR = ".balupi-partial"
 
 # rsync's exit codes a flush meets, in words for the status page.

@@ -30,6 +30,9 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    def set(self, when: datetime) -> None:
+        self.now = when
+
 
 @dataclass
 class Scrape:

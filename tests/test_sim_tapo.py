@@ -32,6 +32,7 @@ from kasa.deviceconfig import DeviceConnectionParameters, DeviceEncryptionType, 
 from balupi.sim.tapo.device_model import SimulatedP110
 from balupi.sim.tapo.klap import KlapCipher, KlapError, KlapServer, auth_hash, handshake2_hash
 from balupi.sim.tapo.server import TapoSimServer
+from tests.tapo_helpers import FakeClock
 
 USER = "nas-owner@example.com"
 PASSWORD = "correct horse battery staple"
@@ -39,25 +40,9 @@ CET = timezone(timedelta(hours=1), "CET")
 TRANSPORTS = ["klap", "aes"]
 
 
-class Clock:
-    """An injectable wall clock that moves only when told to."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-    def set(self, when: datetime) -> None:
-        self.now = when
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2025, 1, 15, 12, 0, tzinfo=CET))
+def clock() -> FakeClock:
+    return FakeClock(datetime(2025, 1, 15, 12, 0, tzinfo=CET))
 
 
 def kasa_config(
@@ -118,7 +103,7 @@ async def eventually(condition: Callable[[], bool], *, within: float = 3.0) -> N
 @pytest.mark.parametrize(
     ("transport", "login_version"), [("klap", 2), ("aes", 2), ("aes", 1)]
 )  # AES plugs report lv 2 in discovery on firmware 1.2, none (v1) on 1.0
-async def test_kasa_reads_the_plug(transport: str, login_version: int, clock: Clock) -> None:
+async def test_kasa_reads_the_plug(transport: str, login_version: int, clock: FakeClock) -> None:
     plug = SimulatedP110(power_watts=35.5, now=clock)
     clock.advance(hours=2)  # 71 Wh at 35.5 W
     async with (
@@ -154,7 +139,7 @@ async def test_power_changes_are_seen_on_the_next_update(transport: str) -> None
         assert energy.current_consumption == pytest.approx(61.25)
 
 
-async def test_energy_grows_with_power_over_the_injected_clock(clock: Clock) -> None:
+async def test_energy_grows_with_power_over_the_injected_clock(clock: FakeClock) -> None:
     plug = SimulatedP110(power_watts=100.0, now=clock)
     async with running(plug) as server, connected(kasa_config(server.port)) as dev:
         energy = dev.modules[Module.Energy]
@@ -168,7 +153,7 @@ async def test_energy_grows_with_power_over_the_injected_clock(clock: Clock) -> 
         assert energy.energy["today_runtime"] == 60
 
 
-async def test_today_resets_at_midnight_and_month_at_the_first(clock: Clock) -> None:
+async def test_today_resets_at_midnight_and_month_at_the_first(clock: FakeClock) -> None:
     clock.set(datetime(2025, 1, 31, 23, 0, tzinfo=CET))
     plug = SimulatedP110(power_watts=100.0, now=clock)
     async with running(plug) as server, connected(kasa_config(server.port)) as dev:
@@ -421,7 +406,7 @@ def test_klap_handshake2_with_other_credentials_is_refused() -> None:
         server.handshake2(session_id, wrong, now=0)
 
 
-def test_energy_is_booked_by_local_day_and_month(clock: Clock) -> None:
+def test_energy_is_booked_by_local_day_and_month(clock: FakeClock) -> None:
     clock.set(datetime(2025, 1, 10, 12, 0, tzinfo=CET))
     plug = SimulatedP110(power_watts=100.0, now=clock)
     clock.set(datetime(2025, 1, 12, 12, 0, tzinfo=CET))  # two days later, read only now
@@ -438,7 +423,7 @@ def test_energy_is_booked_by_local_day_and_month(clock: Clock) -> None:
     assert plug.today_energy_wh == 0
 
 
-def test_relay_off_books_no_energy(clock: Clock) -> None:
+def test_relay_off_books_no_energy(clock: FakeClock) -> None:
     plug = SimulatedP110(power_watts=100.0, now=clock)
     plug.device_on = False
     clock.advance(hours=1)
@@ -456,7 +441,7 @@ def test_energy_across_a_dst_change() -> None:
         berlin = zoneinfo.ZoneInfo("Europe/Berlin")
     except zoneinfo.ZoneInfoNotFoundError:
         pytest.skip("no time zone database on this machine")
-    clock = Clock(datetime(2025, 3, 30, 1, 0, tzinfo=berlin))
+    clock = FakeClock(datetime(2025, 3, 30, 1, 0, tzinfo=berlin))
     plug = SimulatedP110(power_watts=100.0, now=clock)
     clock.set(datetime(2025, 3, 30, 4, 0, tzinfo=berlin))  # 3 wall-clock hours, 2 real ones
     assert plug.today_energy_wh == 200
