@@ -30,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from balupi.devstack.dnsmasq import Dnsmasq, dig
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from balupi.handshake.signing import sign
 from bench.exporter_scrape import rss_mib
 from bench.load import load
@@ -210,7 +211,8 @@ def wake(part: Part, runs: int) -> None:
         part.until_dig(PI_IP, 10)
         t0 = time.time()
         with urllib.request.urlopen(
-            urllib.request.Request(f"{part.url}/api/wake-nas", data=b""), timeout=10
+            urllib.request.Request(f"{part.url}/api/wake-nas", data=b"", headers=DASHBOARD_HEADERS),
+            timeout=10,
         ) as r:
             if r.status != 202:
                 raise RuntimeError(f"wake answered {r.status}")

@@ -19,6 +19,7 @@ from prometheus_client.exposition import choose_encoder
 
 from balupi import __version__
 from balupi.handshake.controller import NasController
+from balupi.handshake.cross_site import cross_site_guard
 from balupi.handshake.inbox import inbox_usage
 from balupi.handshake.inbox_flusher import InboxFlusher, NasNotOnline
 from balupi.handshake.metrics import HandshakeCollector
@@ -239,7 +240,11 @@ def make_app(
     controller: NasController, verifier: Verifier, inbox: InboxFlusher | None = None
 ) -> web.Application:
     # The body limit is enforced by read_limited; aiohttp's own limit is the same, as a backstop.
-    app = web.Application(client_max_size=controller.handshake.snapshot_max_bytes)
+    # The unsigned buttons (wake, move the inbox now) refuse cross-site browser requests.
+    app = web.Application(
+        client_max_size=controller.handshake.snapshot_max_bytes,
+        middlewares=[cross_site_guard((*WAKE, INBOX_FLUSH))],
+    )
     app[CONTROLLER] = controller
     app[VERIFIER] = verifier
     app[INBOX] = inbox

@@ -97,9 +97,18 @@ def _wake() -> dict:
                 "200": _json(body, "nothing sent: the NAS is online or already waking"),
                 "429": _json(body, "rate-limited (Retry-After says when)"),
                 "502": _json(body, "the magic packet could not be sent"),
+                **_CROSS_SITE,
             },
         }
     }
+
+
+# The unsigned buttons answer 403 to a request without the dashboard's header (cross_site.py).
+_CROSS_SITE = {
+    "403": _json(
+        {"type": "object"}, "a cross-site request, or no X-Requested-With: balupi-dashboard"
+    )
+}
 
 
 @cache
@@ -134,6 +143,7 @@ def openapi_document() -> dict:
                         "200": _json(obj, "the flush's report: moved, renamed, left and why"),
                         "404": _json(obj, "no [inbox] section: nothing to flush to"),
                         "409": _json(obj, "the NAS is not online, or another flush runs"),
+                        **_CROSS_SITE,
                     },
                 }
             },

@@ -94,4 +94,6 @@ async def make_stack(tmp_path, dnsmasq, aiohttp_client):
 
 
 # The demo's stack with node_exporter, shared by the Grafana and federation tests.
+# The dashboard stack with nginx, shared by the nginx, browser and front-door tests.
+from tests.dashboard_stack_fixture import dashboard_stack  # noqa: E402, F401
 from tests.monitoring_stack import monitoring_stack  # noqa: E402, F401

@@ -25,6 +25,7 @@ from balupi.devstack.demo_handshake import NAS_MAC, handshake_config
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config, render_rules
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
@@ -105,7 +106,9 @@ def _processes(work: Path, p: dict[str, int]) -> list[tuple[ManagedProcess, str]
 
 def post(url: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else b""
-    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as answer:
+    # The wake button's header (sent to the simulators too, who ignore it).
+    request = urllib.request.Request(url, data=data, headers=DASHBOARD_HEADERS)
+    with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
 
 

@@ -18,6 +18,7 @@ import pytest
 from balupi.devstack import demo, demo_handshake, pihole_demo
 from balupi.devstack.dnsmasq import dig
 from balupi.devstack.ports import port_in_use
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,9 @@ DNS_PORT = pihole_demo.PIHOLE_DNS_PORT
 
 def post(url: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else b""
-    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as answer:
+    # The wake button's header (sent to the simulators too, who ignore it).
+    request = urllib.request.Request(url, data=data, headers=DASHBOARD_HEADERS)
+    with urllib.request.urlopen(request, timeout=30) as answer:
         return json.load(answer)
 
 

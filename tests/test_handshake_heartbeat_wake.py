@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from balupi.handshake.states import NasState
 from tests.handshake_helpers import NAS_IP, PI_IP, until, until_dig
 
@@ -15,14 +16,16 @@ async def test_wake_from_the_api_until_dns_points_at_the_nas(make_stack):
     await until(lambda: stack.controller.state is NasState.OFFLINE, what="offline from probe")
     await until_dig(stack.dnsmasq.port, PI_IP)
 
-    answer = await c.post("/api/wake-nas")
+    answer = await c.post("/api/wake-nas", headers=DASHBOARD_HEADERS)
     body = await answer.json()
     assert answer.status == 202, body
     assert body["wol_sent"] is True and body["nas_state"] == "waking"
     assert body["nas_previous_state"] == "offline"
     await until(lambda: stack.nas.magic_packets == 1, what="magic packet received")
 
-    again = await c.post("/api/nas/wol")  # the alias, while waking: answered, not repeated
+    again = await c.post(
+        "/api/nas/wol", headers=DASHBOARD_HEADERS
+    )  # the alias, while waking: answered, not repeated
     assert again.status == 200 and (await again.json())["wol_sent"] is False
     status = await (await c.get("/api/status")).json()
     assert status["wake"]["in_progress"] is True and status["wake"]["elapsed_seconds"] >= 0
@@ -32,7 +35,7 @@ async def test_wake_from_the_api_until_dns_points_at_the_nas(make_stack):
     assert stack.nas.announcements == ["online: acknowledged"]
     assert stack.nas.magic_packets == 1
     assert stack.controller.stats.wakes["success"] == 1
-    online = await c.post("/api/wake-nas")
+    online = await c.post("/api/wake-nas", headers=DASHBOARD_HEADERS)
     assert online.status == 200 and "already online" in (await online.json())["reason"]
     metrics = await (await c.get("/metrics")).text()
     assert 'balupi_nas_wakes_total{result="success"} 1.0' in metrics
@@ -46,10 +49,10 @@ async def test_wake_is_rate_limited_and_times_out(make_stack):
     )  # fmt: skip
     c = stack.client
     await until(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
-    assert (await c.post("/api/wake-nas")).status == 202
+    assert (await c.post("/api/wake-nas", headers=DASHBOARD_HEADERS)).status == 202
     await until(lambda: stack.controller.state is NasState.OFFLINE, what="wake timed out")
     assert stack.controller.stats.wakes["timeout"] == 1
-    answer = await c.post("/api/wake-nas")
+    answer = await c.post("/api/wake-nas", headers=DASHBOARD_HEADERS)
     assert answer.status == 429 and int(answer.headers["Retry-After"]) > 0
     assert "rate-limited" in (await answer.json())["error"]
     assert stack.nas.magic_packets == 1
@@ -89,7 +92,7 @@ async def test_a_nas_without_baluhost_gets_dns_back_after_the_grace_time(make_st
 async def test_a_restart_of_the_service_mid_wake_continues_the_wake(make_stack):
     stack = await make_stack(nas_running=False, boot_seconds=1.0)
     await until(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
-    assert (await stack.client.post("/api/wake-nas")).status == 202
+    assert (await stack.client.post("/api/wake-nas", headers=DASHBOARD_HEADERS)).status == 202
     saved = json.loads((stack.tmp_path / "state" / "state.json").read_text())
     assert saved["state"] == "waking" and saved["wake_started_at"] is not None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from balupi.devstack.ports import free_port, free_udp_port
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from balupi.handshake.hostsfile_backend import HostsFileBackend
 from balupi.handshake.service import build_service
 from balupi.handshake.states import NasState
@@ -97,14 +98,14 @@ async def test_coming_online_answers_at_once_then_the_inbox_moves(stack):
 async def test_flush_on_demand_and_refused_while_the_nas_sleeps(stack):
     client, _service, inbox, disk = stack
     drop(inbox, {"a.txt": b"one"})
-    answer = await client.post("/api/inbox/flush")
+    answer = await client.post("/api/inbox/flush", headers=DASHBOARD_HEADERS)
     report = await answer.json()
     assert answer.status == 200 and report["moved_files"] == 1 and report["result"] == "ok"
     assert (disk / "a.txt").read_bytes() == b"one"
 
     await signed(client, OFFLINE, EXAMPLE_SNAPSHOT)
     drop(inbox, {"b.txt": b"two"})
-    answer = await client.post("/api/inbox/flush")
+    answer = await client.post("/api/inbox/flush", headers=DASHBOARD_HEADERS)
     assert answer.status == 409 and "wake it first" in (await answer.json())["error"]
     assert (inbox / "b.txt").exists() and not (disk / "b.txt").exists()  # nothing lost
 

@@ -19,6 +19,7 @@ from balupi.devstack.dnsmasq import Dnsmasq
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from tests.handshake_helpers import NAS_MAC, SECRET, write_config
 from tests.waiting import wait_for
 
@@ -62,7 +63,9 @@ def get_json(url: str) -> dict:
 
 def post(url: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else b""
-    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as answer:
+    # The wake button's header (sent to the simulators too, who ignore it).
+    request = urllib.request.Request(url, data=data, headers=DASHBOARD_HEADERS)
+    with urllib.request.urlopen(request, timeout=30) as answer:
         return json.load(answer)
 
 

@@ -84,6 +84,6 @@ def where_to_look(dns_port: int) -> str:
   Handshake status:     curl {API_URL}/api/status
   Where DNS points:     {dig}   ({NAS_IP} = NAS, {PI_IP} = Pi)
   Shut the NAS down:    curl -X POST {CONTROL_URL} -d '{{"action": "shutdown"}}'
-  Wake it again:        curl -X POST {API_URL}/api/wake-nas
+  Wake it again:        curl -X POST -H 'X-Requested-With: balupi-dashboard' {API_URL}/api/wake-nas
   Kill it (takeover):   curl -X POST {CONTROL_URL} -d '{{"action": "kill"}}'
   Handshake metrics:    {API_URL}/metrics"""

@@ -68,5 +68,5 @@ settle_seconds = 2
         return f"""The SMB inbox (smbd) and the NAS's disk (sshd; files land in {self.disk}):
   Drop a file:     {smbclient} -c 'put README.md'
   It moves when the NAS wakes (or within a minute while it is up), or at once with
-                   curl -X POST http://127.0.0.1:8000/api/inbox/flush
+                   curl -X POST -H 'X-Requested-With: balupi-dashboard' http://127.0.0.1:8000/api/inbox/flush
   Waiting:         {balupi} status --config {self.config_path}"""
