@@ -94,6 +94,14 @@ def test_demo_end_to_end(tmp_path):
         output = out.text
         assert "seen after" in output, output
         assert "http://127.0.0.1:9090/graph" in output and "/api/wake-nas" in output
+        # The dashboard's link comes first, and nginx serves the app and its sources there.
+        link = output.index(f"{demo.DASHBOARD_URL}/")
+        assert link < output.index("SMB inbox") < output.index("Power in Prometheus")
+        with urllib.request.urlopen(f"{demo.DASHBOARD_URL}/api/status", timeout=10) as answer:
+            assert json.load(answer)["nas_state"] in ("online", "offline", "unreachable")
+        power = f"{demo.DASHBOARD_URL}/prometheus/api/v1/query?query=tapo_power_watts"
+        with urllib.request.urlopen(power, timeout=10) as answer:
+            assert json.load(answer)["data"]["result"], "no power through the dashboard's nginx"
         wait_for(lambda: prometheus_has('pihole_up{job="pihole"} == 1'), 60, "Pi-hole scraped")
 
         # The simulated NAS is up: the handshake points baluhost.local at it.

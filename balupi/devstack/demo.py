@@ -3,8 +3,9 @@
 Starts a simulated Tapo P110 (speaking KLAP like a real one), a simulated Pi-hole v6 with a real
 dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake, and Debian's node_exporter,
 Alertmanager and Prometheus (with BaluPi's rules), Debian's smbd serving the SMB inbox and
-Debian's sshd standing in for the NAS's disk, on the documented loopback ports, all from
-one config file as on a Pi; prints where to look, and
+Debian's sshd standing in for the NAS's disk, and Debian's nginx serving the dashboard in front
+of them (nginx/balupi.conf), on the documented loopback ports, all from one config file as on a
+Pi; prints the dashboard's link first, then where else to look, and
 stops everything on Ctrl-C or SIGTERM.
 """
 
@@ -21,6 +22,7 @@ from balupi.devstack import demo_handshake, demo_inbox, pihole_demo
 from balupi.devstack.alert_printer import AlertPrinter
 from balupi.devstack.alertmanager import Alertmanager
 from balupi.devstack.alertmanager import render_config as render_alertmanager
+from balupi.devstack.nginx import FRONTEND_DIST, Nginx, SiteValues
 from balupi.devstack.ports import port_in_use
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import REPO, Prometheus, render_config
@@ -32,11 +34,13 @@ PORTS = {
     "node_exporter": 9100,
     "alert webhook": 8123,
     "simulated plug": 9999,
+    "dashboard (nginx)": 8088,  # port 80 on a Pi
     **pihole_demo.PORTS,
     **demo_handshake.PORTS,
     **demo_inbox.PORTS,
 }
 DEMO_DIR = REPO / ".demo"
+DASHBOARD_URL = f"http://127.0.0.1:{PORTS['dashboard (nginx)']}"
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
 PLUG_PASSWORD = "demo-password"  # noqa: S105 - a simulator's password, not a real one
@@ -105,6 +109,12 @@ def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess,
         DEMO_DIR / "alertmanager", render_alertmanager(webhook), port=PORTS["alertmanager"]
     )
     prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
+    nginx = Nginx(
+        DEMO_DIR / "nginx",
+        SiteValues(port=PORTS["dashboard (nginx)"], handshake_port=PORTS["balupi-handshake"],
+                   prometheus_port=PORTS["prometheus"], frontend_dist=FRONTEND_DIST,
+                   snapshot_dir=DEMO_DIR / "handshake" / "snapshot"),
+    )  # fmt: skip
     return [
         (plug, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state"),
         (pihole, pihole_demo.READY_URL),
@@ -113,6 +123,7 @@ def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess,
         (node, f"http://127.0.0.1:{PORTS['node_exporter']}/metrics"),
         (alertmanager, f"{alertmanager.url}/-/ready"),
         (prometheus, f"{prometheus.url}/-/ready"),
+        (nginx, f"{nginx.url}/api/health"),  # the dashboard, in front of all of them
     ]
 
 
@@ -149,10 +160,10 @@ def main() -> int:
     try:
         for proc, ready_url in _parts(config, logs, alerts.url):
             _start(proc, started, ready_url)
-        prometheus = started[-1]
-        assert isinstance(prometheus, Prometheus)
+        prometheus = next(p for p in started if isinstance(p, Prometheus))
         inbox.start(started)
         _wait_for_power(prometheus, stop)
+        print(f"\nThe dashboard (open it in a browser): {DASHBOARD_URL}/", flush=True)
         print(f"\n{inbox.where_to_look()}", flush=True)
         _print_where_to_look(prometheus.url)
         while not stop.wait(1):
