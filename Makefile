@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench system-deps venv clean
+.PHONY: demo test lint bench system-deps venv e2e-deps dashboard-screenshot clean
 
 demo: system-deps venv
 	$(BIN)/python -m balupi.devstack.demo
 
-test: system-deps venv
+test: system-deps venv e2e-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -17,8 +17,18 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: system-deps venv
+bench: system-deps venv e2e-deps
 	$(BIN)/python -m bench
+
+# playwright-core for the browser tests and benchmarks (Debian's chromium, no browser download).
+e2e-deps: tests/e2e/node_modules/.package-lock.json
+
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+
+# The README's screenshot, taken by the browser test.
+dashboard-screenshot: system-deps venv e2e-deps
+	BALUPI_DASHBOARD_SCREENSHOT=1 $(BIN)/pytest tests/test_dashboard_e2e.py -q
 
 system-deps:
 	./scripts/install-system-deps

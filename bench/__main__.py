@@ -10,6 +10,8 @@ BENCHMARKS = [
     "bench.handshake_switch",
     "bench.prometheus_history",
     "bench.inbox_flush",
+    "bench.dashboard_load",
+    "bench.dashboard_cost",
 ]
 
 for name in BENCHMARKS:

@@ -1,0 +1,86 @@
+"""The dashboard end to end in Debian's Chromium (tests/e2e/dashboard.e2e.mjs, playwright-core)
+against the real stack: nginx serving frontend-dist/, Prometheus, the services, the simulators.
+
+The browser script does what a person does and waits for what they would see; it asks this test
+to stop and start Prometheus and the Pi-hole simulator. Screenshots (de and en, a 360 px phone
+and a desktop) are kept in test-output/e2e/; `make dashboard-screenshot` copies one to
+docs/dashboard.png for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from balupi.devstack.nginx import FRONTEND_DIST, REPO
+
+pytestmark = pytest.mark.integration
+E2E = REPO / "tests" / "e2e"
+OUT = REPO / "test-output" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+README_SHOT = "en-desktop-woken.png"
+TIMEOUT = 300  # the whole script; each step has its own 30 s bound inside it
+
+
+def _needs() -> str | None:
+    if not CHROMIUM.exists():
+        return "Debian's chromium is missing: run make system-deps"
+    if shutil.which("node") is None:
+        return "node is missing (Node 20)"
+    if not (E2E / "node_modules" / "playwright-core").exists():
+        return "playwright-core is not installed: make test runs npm ci in tests/e2e"
+    return None
+
+
+def test_a_person_uses_the_dashboard(dashboard_stack):
+    if reason := _needs():
+        pytest.skip(reason)
+    assert (FRONTEND_DIST / "index.html").exists(), "frontend-dist/ is not built: make frontend"
+    shutil.rmtree(OUT, ignore_errors=True)
+    ports = dashboard_stack.ports
+    config = {
+        "url": f"{dashboard_stack.url}/",
+        "plug": f"http://127.0.0.1:{ports['plug']}/sim/control",
+        "nasControl": f"http://127.0.0.1:{ports['nas_control']}/sim/control",
+        "out": str(OUT),
+    }
+    proc = subprocess.Popen(
+        ["node", str(E2E / "dashboard.e2e.mjs")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "BALUPI_E2E": json.dumps(config)}, cwd=E2E,
+    )  # fmt: skip
+    timer = threading.Timer(TIMEOUT, proc.kill)  # a bound on the whole run, not a wait
+    timer.start()
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for line in proc.stdout:
+            seen.append(line.rstrip())
+            if line.startswith("@@ask "):
+                request = json.loads(line.removeprefix("@@ask "))
+                if "stop" in request:
+                    dashboard_stack.stop(request["stop"])
+                else:
+                    dashboard_stack.start(request["start"])
+                proc.stdin.write(json.dumps({"ok": True}) + "\n")
+                proc.stdin.flush()
+        code = proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+        for part in ("prometheus", "pihole"):  # a failed step leaves every part running
+            if not dashboard_stack.parts[part].running:
+                dashboard_stack.start(part)
+    output = "\n".join(seen)
+    assert code == 0 and "e2e: passed" in output, output
+    for name in ("en-desktop-asleep", "en-desktop-woken", "de-phone", "en-phone", "de-desktop"):
+        assert (OUT / f"{name}.png").stat().st_size > 10_000, name
+    if os.environ.get("BALUPI_DASHBOARD_SCREENSHOT"):
+        shutil.copyfile(OUT / README_SHOT, REPO / "docs" / "dashboard.png")
