@@ -35,7 +35,10 @@ def every_panel_has_data(stack: DashboardStack) -> None:
         wait_for(lambda r=rule: stack.prometheus.query(r), 60, f"{rule} evaluated")
 
 
-def measure(stack: DashboardStack, runs: int) -> dict[int, list[float]]:
+def measure(
+    stack: DashboardStack, runs: int, last: dict[float, dict[str, int]]
+) -> dict[int, list[float]]:
+    """Each load's time by throttling rate; ``last`` gets each throttled load's panel times."""
     config = {"url": f"{stack.url}/", "runs": runs, "rates": [1, 4]}
     done = subprocess.run(
         ["node", str(SCRIPT)], capture_output=True, text=True, timeout=600, check=False,
@@ -47,6 +50,8 @@ def measure(stack: DashboardStack, runs: int) -> dict[int, list[float]]:
     for line in done.stdout.splitlines():
         run = json.loads(line)
         times[run["rate"]].append(run["ms"])
+        if run["rate"] == 4:
+            last[run["ms"]] = run["panels"]
     return times
 
 
@@ -59,11 +64,15 @@ def main() -> None:
         running_stack(Path(tmp)) as stack,
     ):
         every_panel_has_data(stack)
-        times = measure(stack, args.runs)
+        panels: dict[float, dict[str, int]] = {}
+        times = measure(stack, args.runs, panels)
     fast, slow = statistics.median(times[1]), statistics.median(times[4])
     print(f"every panel with data, median of {args.runs} cold loads (360 px, nginx-served build):")
     print(f"  unthrottled:     {fast:7.0f} ms   (runs: {', '.join(f'{t:.0f}' for t in times[1])})")
     print(f"  CPU throttled 4x: {slow:6.0f} ms   (runs: {', '.join(f'{t:.0f}' for t in times[4])})")
+    median_run = min(panels, key=lambda ms: abs(ms - slow))
+    order = sorted(panels[median_run].items(), key=lambda item: item[1])
+    print("  throttled, each panel live at: " + ", ".join(f"{p} {ms} ms" for p, ms in order))
     verdict = "meets" if slow < TARGET_MS else "MISSES"
     print(f"  throttled / unthrottled: {slow / fast:.2f}x; target < {TARGET_MS} ms: {verdict}")
 

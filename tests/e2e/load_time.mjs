@@ -19,26 +19,31 @@ async function once(rate) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate });
   await page.goto(url, { waitUntil: "commit" });
-  // Measured in the page, from its navigation start, when the last panel turns live.
+  // Measured in the page, from its navigation start, when the last panel turns live (and when
+  // each one did, to tell which one is last).
   const handle = await page.waitForFunction(
     (count) => {
       const sections = [...document.querySelectorAll("section[data-panel]")];
+      const first = (window.__balupiLive ??= {});
+      for (const s of sections) {
+        if (s.dataset.state === "live") first[s.dataset.panel] ??= Math.round(performance.now());
+      }
       const live = sections.length >= count && sections.every((s) => s.dataset.state === "live");
-      return live ? performance.now() : false;
+      return live ? { ms: performance.now(), panels: first } : false;
     },
     panels,
     { polling: "raf", timeout: 60_000 },
   );
-  const ms = await handle.jsonValue();
+  const result = await handle.jsonValue();
   await context.close();
-  return ms;
+  return result;
 }
 
 try {
   await once(1); // warms nginx, Prometheus and the OS caches, not the browser's (fresh context)
   for (let i = 0; i < runs; i++) {
     for (const rate of rates) {
-      process.stdout.write(`${JSON.stringify({ rate, ms: await once(rate) })}\n`);
+      process.stdout.write(`${JSON.stringify({ rate, ...(await once(rate)) })}\n`);
     }
   }
 } finally {
