@@ -74,5 +74,5 @@ function followStatus(phase: WakePhase, status: Status, now: number): WakePhase 
 
 /** Seconds shown while waking: counted locally between polls, never past the timeout. */
 export function shownElapsed(phase: Extract<WakePhase, { kind: "waking" }>, now: number): number {
-  return Math.min(phase.timeout, Math.max(0, Math.floor((now - phase.startedAt) / 1000)));
+  return Math.min(phase.timeout, Math.max(0, Math.round((now - phase.startedAt) / 1000)));
 }

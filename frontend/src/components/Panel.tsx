@@ -34,6 +34,8 @@ export function Panel(props: {
   /** A text shown instead of the content when there is nothing to show (e.g. no snapshot). */
   empty?: string | undefined;
   wide?: boolean;
+  /** The badge's word while live, when "live" would mislead (a snapshot is not live). */
+  badge?: string;
 }) {
   const { t, lang } = useLanguage();
   const now = useNow();
@@ -42,7 +44,7 @@ export function Panel(props: {
   const updatedAt = "updatedAt" in state ? state.updatedAt : null;
   const badge =
     state.kind === "live"
-      ? t.state.live
+      ? (props.badge ?? t.state.live)
       : state.kind === "loading"
         ? t.state.loading
         : state.kind === "stale"

@@ -117,6 +117,7 @@ export const de: Dictionary = {
   },
   snapshot: {
     title: "NAS-Snapshot",
+    badge: "gespeichert",
     none: "Noch kein Snapshot: das NAS schickt einen, wenn es herunterfährt.",
     age: (d) => `vom letzten Herunterfahren, vor ${d}`,
     storage: "Speicher",

@@ -113,6 +113,7 @@ export const en = {
   },
   snapshot: {
     title: "NAS snapshot",
+    badge: "saved",
     none: "No snapshot yet: the NAS sends one when it shuts down.",
     age: (d: string) => `from the last shutdown, ${d} ago`,
     storage: "Storage",

@@ -5,7 +5,7 @@ import type { Dispatch } from "react";
 import { isoToMs, postWake, type Status } from "../api/handshake";
 import type { SourceError } from "../api/sourceError";
 import { Panel, Stat } from "../components/Panel";
-import { formatDuration } from "../format";
+import { formatDuration, formatNumber } from "../format";
 import { stateOf, useNow } from "../hooks";
 import { useLanguage } from "../i18n/language";
 import { OTHER_SOURCES } from "../queryPlan";
@@ -66,8 +66,8 @@ export function NasPanel(props: {
             <Stat
               label={t.nas.heartbeat}
               value={hbAt !== null ? t.ago(dur((now - hbAt) / 1000)) : t.nas.never}
-              detail={hb?.last_result === "ok" ? t.nas.heartbeatOk : hb?.last_result === "miss" ? `${t.nas.heartbeatMiss}${hb.last_error ? `: ${hb.last_error}` : ""}` : null}
-              tone={hb?.last_result === "miss" ? "warn" : undefined}
+              detail={hb?.last_result === "ok" ? t.nas.heartbeatOk : hb?.last_result === "miss" ? t.nas.heartbeatMiss : null}
+              tone={hb?.last_result === "miss" && s.nas_state === "online" ? "warn" : undefined}
             />
           </dl>
         </>
@@ -84,7 +84,8 @@ export function NasPanel(props: {
 
 function WakeProgress({ wake, now, dispatch }: { wake: WakePhase; now: number; dispatch: Dispatch<WakeEvent> }) {
   const { t, lang } = useLanguage();
-  const dur = (seconds: number) => formatDuration(lang, seconds, t.units);
+  // A wake is counted in plain seconds, as its timeout is configured: "41 s of at most 90 s".
+  const secs = (seconds: number) => `${formatNumber(lang, Math.round(seconds))} ${t.units.s}`;
   let text: string | null = null;
   let hint: string | null = null;
   let tone = "info";
@@ -98,17 +99,17 @@ function WakeProgress({ wake, now, dispatch }: { wake: WakePhase; now: number; d
       const elapsed = shownElapsed(wake, now);
       return (
         <div className="wake" role="status">
-          <p>{t.nas.waking(dur(elapsed), dur(wake.timeout))}</p>
+          <p>{t.nas.waking(secs(elapsed), secs(wake.timeout))}</p>
           <progress max={wake.timeout} value={elapsed} aria-label={t.nas.states.waking} />
         </div>
       );
     }
     case "online":
-      text = t.nas.onlineAfter(dur(wake.afterSeconds));
+      text = t.nas.onlineAfter(secs(wake.afterSeconds));
       tone = "ok";
       break;
     case "timed_out":
-      text = t.nas.timedOut(dur(wake.timeout));
+      text = t.nas.timedOut(secs(wake.timeout));
       hint = t.nas.timedOutHint;
       tone = "bad";
       break;
@@ -116,7 +117,7 @@ function WakeProgress({ wake, now, dispatch }: { wake: WakePhase; now: number; d
       text = t.nas.alreadyOnline;
       break;
     case "rate_limited":
-      text = t.nas.rateLimited(dur(wake.retryAfterSeconds));
+      text = t.nas.rateLimited(secs(wake.retryAfterSeconds));
       tone = "warn";
       break;
     case "send_failed":

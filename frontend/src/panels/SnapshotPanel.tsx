@@ -2,6 +2,7 @@
 // disks, services, backup, files, and how many users (never their names).
 import type { UseQueryResult } from "@tanstack/react-query";
 import { arrayHealth, backupHealth, smartHealth, type Health, type Snapshot } from "../api/snapshot";
+import { isoToMs } from "../api/handshake";
 import type { SourceError } from "../api/sourceError";
 import { Panel, Stat } from "../components/Panel";
 import { formatBytes, formatCelsius, formatDuration, formatNumber, formatWhen } from "../format";
@@ -31,6 +32,8 @@ export function SnapshotPanel(props: {
         ? props.statusState
         : stateOf(snapshot, "snapshot", OTHER_SOURCES.snapshot.refreshSeconds, now);
   const s = snapshot.data ?? null;
+  // BaluHost's generated_at, else when the Pi stored it.
+  const madeAt = s?.generatedAt ?? isoToMs(props.lastSnapshot);
   const n = (v: number | null) => (v === null ? null : formatNumber(lang, v));
   const health = (h: Health) => t.snapshot.health[h];
 
@@ -39,16 +42,17 @@ export function SnapshotPanel(props: {
       id="snapshot"
       title={t.snapshot.title}
       state={state}
+      badge={t.snapshot.badge}
       hasData={s !== null && props.lastSnapshot != null}
       empty={props.lastSnapshot === null || snapshot.data === null ? t.snapshot.none : undefined}
     >
       {s && (
         <>
-          {s.generatedAt !== null && (
+          {madeAt !== null && (
             <p className="subtle">
-              {t.snapshot.age(formatDuration(lang, (now - s.generatedAt) / 1000, t.units))}
+              {t.snapshot.age(formatDuration(lang, (now - madeAt) / 1000, t.units))}
               {" · "}
-              <time dateTime={new Date(s.generatedAt).toISOString()}>{formatWhen(lang, s.generatedAt, now)}</time>
+              <time dateTime={new Date(madeAt).toISOString()}>{formatWhen(lang, madeAt, now)}</time>
             </p>
           )}
           <dl className="stats">
@@ -67,7 +71,7 @@ export function SnapshotPanel(props: {
               label={t.snapshot.backup}
               value={s.lastBackup !== null ? formatWhen(lang, s.lastBackup, now) : t.snapshot.noBackup}
               detail={s.backupStatus}
-              tone={TONE[backupHealth(s.backupStatus)]}
+              tone={s.lastBackup !== null ? TONE[backupHealth(s.backupStatus)] : undefined}
             />
           </dl>
           {s.arrays.length > 0 && (
