@@ -31,7 +31,11 @@ export interface RangeQuery {
 
 export type Query = InstantQuery | RangeQuery;
 
+// Several metrics in one request. With `job`, the job's `up` comes along in the same selector
+// (an `or up{...}` would drop it: `or` matches label sets without the name).
 const names = (...metrics: string[]): string => `{__name__=~"${metrics.join("|")}"}`;
+const ofJob = (job: string, metrics: string[], extra = ""): string =>
+  `{__name__=~"${[...metrics, "up"].join("|")}",job="${job}"${extra}}`;
 
 export const HOUR = 3600;
 export const DAY = 86400;
@@ -41,7 +45,7 @@ export const QUERIES = {
     id: "power.now",
     panel: "power",
     kind: "instant",
-    promql: `${names("tapo_power_watts", "tapo_up")} or up{job="tapo"}`,
+    promql: ofJob("tapo", ["tapo_power_watts", "tapo_up"]),
     refreshSeconds: 5,
   },
   powerEnergy: {
@@ -103,7 +107,8 @@ export const QUERIES = {
     id: "pihole",
     panel: "pihole",
     kind: "instant",
-    promql: `${names(
+    // The blocked-ratio rule keeps the job label of the series it divides.
+    promql: ofJob("pihole", [
       "pihole_up",
       "pihole_dns_queries_today",
       "pihole_ads_blocked_today",
@@ -114,14 +119,14 @@ export const QUERIES = {
       "pihole_top_ads",
       "pihole_api_sessions",
       "pihole_api_sessions_max",
-    )} or up{job="pihole"}`,
+    ]),
     refreshSeconds: 15,
   },
   inbox: {
     id: "inbox",
     panel: "inbox",
     kind: "instant",
-    promql: `balupi_inbox_oldest_file_age_seconds or up{job="handshake"}`,
+    promql: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds"]),
     refreshSeconds: 15,
   },
   node: {
@@ -129,15 +134,19 @@ export const QUERIES = {
     panel: "pi",
     kind: "instant",
     // Also the share disk of the inbox panel: the filesystem that holds SHARE_PATH.
-    promql: `{__name__=~"${[
-      "node_thermal_zone_temp",
-      "node_memory_MemTotal_bytes",
-      "node_memory_MemAvailable_bytes",
-      "node_boot_time_seconds",
-      "node_time_seconds",
-      "node_filesystem_size_bytes",
-      "node_filesystem_avail_bytes",
-    ].join("|")}",fstype!~"tmpfs|ramfs|squashfs|devtmpfs|overlay|nsfs|autofs|fuse.*"} or up{job="node"}`,
+    promql: ofJob(
+      "node",
+      [
+        "node_thermal_zone_temp",
+        "node_memory_MemTotal_bytes",
+        "node_memory_MemAvailable_bytes",
+        "node_boot_time_seconds",
+        "node_time_seconds",
+        "node_filesystem_size_bytes",
+        "node_filesystem_avail_bytes",
+      ],
+      ',fstype!~"tmpfs|ramfs|squashfs|devtmpfs|overlay|nsfs|autofs|fuse.*"',
+    ),
     refreshSeconds: 15,
   },
 } as const satisfies Record<string, Query>;
