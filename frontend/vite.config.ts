@@ -49,27 +49,26 @@ function queryPlanJson(): Plugin {
 
 // A tiny static server for the demo's snapshot folder in dev (nginx's /snapshot/ on the Pi).
 function demoSnapshot(): Plugin {
+  const serve = async (req: { url?: string }, res: import("node:http").ServerResponse) => {
+    const name = (req.url ?? "").replace(/^\//, "").split("?")[0];
+    const { readFile } = await import("node:fs/promises");
+    try {
+      if (name !== "snapshot.json" && name !== "snapshot.previous.json") throw new Error("not served");
+      const body = await readFile(resolve(DEMO_SNAPSHOT_DIR, name));
+      res.setHeader("Content-Type", "application/json");
+      res.end(body);
+    } catch {
+      res.statusCode = 404;
+      res.end("not found");
+    }
+  };
   return {
     name: "balupi-demo-snapshot",
-    apply: "serve",
     configureServer(server) {
-      server.middlewares.use("/snapshot/", async (req, res) => {
-        const name = (req.url ?? "").replace(/^\//, "").split("?")[0];
-        if (name !== "snapshot.json" && name !== "snapshot.previous.json") {
-          res.statusCode = 404;
-          res.end("not found");
-          return;
-        }
-        const { readFile } = await import("node:fs/promises");
-        try {
-          const body = await readFile(resolve(DEMO_SNAPSHOT_DIR, name));
-          res.setHeader("Content-Type", "application/json");
-          res.end(body);
-        } catch {
-          res.statusCode = 404;
-          res.end("not found");
-        }
-      });
+      server.middlewares.use("/snapshot/", (req, res) => void serve(req, res));
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use("/snapshot/", (req, res) => void serve(req, res));
     },
   };
 }
@@ -84,6 +83,15 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
     target: "es2022",
+  },
+  // `npx vite preview` serves frontend-dist/ under the Pi's Content-Security-Policy
+  // (nginx/balupi.conf), so a build that breaks it shows here too.
+  preview: {
+    host: "127.0.0.1",
+    headers: {
+      "Content-Security-Policy":
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    },
   },
   server: {
     host: "127.0.0.1",

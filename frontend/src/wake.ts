@@ -12,12 +12,14 @@ export type WakePhase =
   | { kind: "already_online" }
   | { kind: "rate_limited"; retryAfterSeconds: number }
   | { kind: "send_failed"; error: string }
+  | { kind: "refused"; reason: string } // the service refused the request (e.g. 403 cross-site)
   | { kind: "unreachable" }; // the handshake service did not answer the button
 
 export type WakeEvent =
   | { type: "press" }
   | { type: "answer"; answer: WakeAnswer; now: number }
   | { type: "no_answer" }
+  | { type: "refused"; reason: string }
   | { type: "status"; status: Status; now: number }
   | { type: "dismiss" };
 
@@ -29,6 +31,8 @@ export function wakeReducer(phase: WakePhase, event: WakeEvent): WakePhase {
       return { kind: "idle" };
     case "no_answer":
       return { kind: "unreachable" };
+    case "refused":
+      return { kind: "refused", reason: event.reason };
     case "answer": {
       const a = event.answer;
       if (a.kind === "sent") {

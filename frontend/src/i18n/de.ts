@@ -74,6 +74,7 @@ export const de: Dictionary = {
     sendFailed: (e) =>
       `Das Weck-Signal konnte nicht gesendet werden (${e}). Prüfe das Netz des Pi und balupi.toml [nas].`,
     noAnswer: "Der Handshake-Dienst hat auf das Aufwecken nicht geantwortet. Läuft balupi-handshake?",
+    refused: (r) => `Der Handshake-Dienst hat das Aufwecken abgelehnt: ${r}`,
     dismiss: "OK",
   },
   power: {

@@ -70,6 +70,7 @@ export const en = {
     rateLimited: (s: string) => `A wake-up signal went out a moment ago. Try again in ${s}.`,
     sendFailed: (e: string) => `The wake-up signal could not be sent (${e}). Check the Pi's network and balupi.toml [nas].`,
     noAnswer: "The handshake service did not answer the wake request. Is balupi-handshake running?",
+    refused: (r: string) => `The handshake service refused the wake: ${r}`,
     dismiss: "OK",
   },
   power: {

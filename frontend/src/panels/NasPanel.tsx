@@ -3,7 +3,7 @@
 import type { UseQueryResult } from "@tanstack/react-query";
 import type { Dispatch } from "react";
 import { isoToMs, postWake, type Status } from "../api/handshake";
-import type { SourceError } from "../api/sourceError";
+import { asSourceError, type SourceError } from "../api/sourceError";
 import { Panel, Stat } from "../components/Panel";
 import { formatDuration, formatNumber } from "../format";
 import { stateOf, useNow } from "../hooks";
@@ -29,8 +29,9 @@ export function NasPanel(props: {
     dispatch({ type: "press" });
     try {
       dispatch({ type: "answer", answer: await postWake(), now: Date.now() });
-    } catch {
-      dispatch({ type: "no_answer" });
+    } catch (err) {
+      const e = asSourceError(err);
+      dispatch(e.kind === "refused" ? { type: "refused", reason: e.message } : { type: "no_answer" });
     }
     await status.refetch();
   }
@@ -122,6 +123,10 @@ function WakeProgress({ wake, now, dispatch }: { wake: WakePhase; now: number; d
       break;
     case "send_failed":
       text = t.nas.sendFailed(wake.error);
+      tone = "bad";
+      break;
+    case "refused":
+      text = t.nas.refused(wake.reason);
       tone = "bad";
       break;
     case "unreachable":
