@@ -20,6 +20,10 @@ export function alignDown(t: number, step: number): number {
   return Math.floor(t / step) * step;
 }
 
+export function alignUp(t: number, step: number): number {
+  return Math.ceil(t / step) * step;
+}
+
 export function seriesKey(labels: Record<string, string>): string {
   return Object.keys(labels)
     .filter((k) => k !== "__name__")
@@ -43,11 +47,13 @@ export function nextRequest(
   nowSeconds: number,
 ): { start: number; end: number; step: number; full: boolean } {
   const step = chooseStep(windowSeconds);
-  const end = alignDown(nowSeconds, step);
+  // The grid's next point: the bucket that is filling now, averaged over what it has so far
+  // (with a 3 h step, the last hours would otherwise be missing until the bucket closes).
+  const end = alignUp(nowSeconds, step);
   if (!previous || previous.step !== step || previous.windowSeconds !== windowSeconds) {
     return { start: end - windowSeconds, end, step, full: true };
   }
-  // The last point is asked again: it may have been evaluated before its last scrape landed.
+  // The last point is asked again: its bucket was still filling when it was evaluated.
   const start = Math.min(previous.end, end);
   return { start, end, step, full: false };
 }

@@ -33,7 +33,7 @@ function prometheus(query: string): Response {
   return json(EMPTY_VECTOR);
 }
 
-let routes: { prometheus: Route; status: Route; snapshot: Route; wake: Route };
+let routes: { prometheus: Route; status: Route; snapshot: Route; wake: Route; flush: Route };
 let calls: { url: string; init: RequestInit | undefined }[];
 
 beforeEach(() => {
@@ -45,6 +45,7 @@ beforeEach(() => {
     },
     status: () => json(status()),
     snapshot: () => json(SNAPSHOT),
+    flush: () => json({ result: "ok", started_at: 1_764_583_200, duration_seconds: 1, moved_files: 3, moved_bytes: 10, error: null }),
     wake: () => json({ wol_sent: true, nas_previous_state: "offline", nas_state: "waking", wake_elapsed_seconds: 0, wake_timeout_seconds: 90 }, 202),
   };
   vi.stubGlobal(
@@ -54,6 +55,7 @@ beforeEach(() => {
       if (input.startsWith("/prometheus/")) return routes.prometheus(input, init);
       if (input === "/api/status") return routes.status(input, init);
       if (input === "/api/wake-nas") return routes.wake(input, init);
+      if (input === "/api/inbox/flush") return routes.flush(input, init);
       if (input.startsWith("/snapshot/")) return routes.snapshot(input, init);
       return new Response("not found", { status: 404 });
     }),
@@ -167,6 +169,50 @@ describe("the dashboard", () => {
       fireEvent.click(button);
     });
     expect(await within(panel("nas")).findByText("A wake-up signal went out a moment ago. Try again in 25 s.")).toBeTruthy();
+  });
+});
+
+describe("more answers in words", () => {
+  it("says the plug is not answering, with the watts missing", async () => {
+    const normal = routes.prometheus;
+    routes.prometheus = (url, init) =>
+      decodeURIComponent(url).includes("tapo_up")
+        ? json(vector([[{ __name__: "tapo_up", plug: "nas" }, "0"], [{ __name__: "up", job: "tapo" }, "1"]]))
+        : normal(url, init);
+    renderApp();
+    expect(await within(panel("power")).findByText("The Tapo plug is not answering: no power readings")).toBeTruthy();
+    expect(panel("pihole").dataset.state).not.toBe("upstream_down");
+  });
+
+  it("says why the service refused a wake (a cross-site refusal)", async () => {
+    routes.status = () => json(status({ nas_state: "offline" }));
+    routes.wake = () => json({ error: "refused: a request from another site" }, 403);
+    renderApp();
+    const button = await within(panel("nas")).findByRole("button", { name: "Wake the NAS" });
+    await act(async () => {
+      fireEvent.click(button);
+    });
+    expect(await within(panel("nas")).findByText("The handshake service refused the wake: refused: a request from another site")).toBeTruthy();
+  });
+
+  it("moves the inbox now while the NAS is online, with the dashboard's header", async () => {
+    routes.status = () => json(status({ inbox: { ...status().inbox, files: 3, bytes: 10 } }));
+    renderApp();
+    const button = await within(panel("inbox")).findByRole("button", { name: "Move now" });
+    await act(async () => {
+      fireEvent.click(button);
+    });
+    expect(await within(panel("inbox")).findByText("Done: 3 files moved.")).toBeTruthy();
+    const post = calls.find((c) => c.url === "/api/inbox/flush");
+    expect((post?.init?.headers as Record<string, string>)["X-Requested-With"]).toBe("balupi-dashboard");
+    expect(post?.init?.credentials).toBe("same-origin");
+  });
+
+  it("offers no move while the NAS sleeps", async () => {
+    routes.status = () => json(status({ nas_state: "offline", inbox: { ...status().inbox, files: 2, bytes: 10 } }));
+    renderApp();
+    expect(await within(panel("inbox")).findByText("Files move when the NAS is online.")).toBeTruthy();
+    expect(within(panel("inbox")).queryByRole("button")).toBeNull();
   });
 });
 

@@ -25,10 +25,11 @@ describe("incremental refresh", () => {
   it("asks for the whole window first, then only the tail from the last point", () => {
     const now = 1_000_000;
     const first = nextRequest(undefined, DAY, now);
-    expect(first).toMatchObject({ full: true, step: 300, end: 999_900, start: 999_900 - DAY });
-    const data = mergeRange(undefined, [s("nas", [[999_600, 30], [999_900, 31]])], first, DAY);
+    // The last point is the bucket filling now (1_000_200 covers 999_900..now).
+    expect(first).toMatchObject({ full: true, step: 300, end: 1_000_200, start: 1_000_200 - DAY });
+    const data = mergeRange(undefined, [s("nas", [[999_900, 30], [1_000_200, 31]])], first, DAY);
     const later = nextRequest(data, DAY, now + 400);
-    expect(later).toEqual({ full: false, step: 300, start: 999_900, end: 1_000_200 });
+    expect(later).toEqual({ full: false, step: 300, start: 1_000_200, end: 1_000_500 });
     // A window change is a new chart: whole window again.
     expect(nextRequest(data, 7 * DAY, now + 400).full).toBe(true);
   });
