@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.handshake_switch",
     "bench.prometheus_history",
     "bench.inbox_flush",
+    "bench.dashboard_size",
     "bench.dashboard_load",
     "bench.dashboard_cost",
 ]
