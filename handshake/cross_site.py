@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+if TYPE_CHECKING:  # aiohttp 3.8 (Debian bookworm's) has no such name at run time
+    from aiohttp.typedefs import Middleware
 
 log = logging.getLogger("balupi.handshake.cross_site")
 
@@ -23,7 +27,6 @@ VALUE = "balupi-dashboard"
 DASHBOARD_HEADERS = {HEADER: VALUE}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 def cross_site_guard(paths: Iterable[str]) -> Middleware:
