@@ -3,20 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-<<<<<<< HEAD
-.PHONY: demo test lint bench system-deps venv e2e-deps dashboard-screenshot clean
-=======
-.PHONY: demo test lint bench system-deps venv clean frontend frontend-check frontend-test node-deps
->>>>>>> dashboard
+.PHONY: demo test lint bench system-deps venv clean frontend frontend-check frontend-test node-deps \
+	e2e-deps dashboard-screenshot
 
 demo: system-deps venv
 	$(BIN)/python -m balupi.devstack.demo
 
-<<<<<<< HEAD
-test: system-deps venv e2e-deps
-=======
-test: system-deps venv frontend-test frontend-check
->>>>>>> dashboard
+test: system-deps venv frontend-test frontend-check e2e-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -32,6 +25,7 @@ bench: system-deps venv e2e-deps
 e2e-deps: tests/e2e/node_modules/.package-lock.json
 
 tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
+	./scripts/check-node
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 
 # The README's screenshot, taken by the browser test.

@@ -154,16 +154,20 @@ def measure(prometheus: Prometheus, plan: list[dict], *, end: int, rounds: int, 
             label: str) -> None:  # fmt: skip
     ours = one_hour(plan, end=end, naive=False, window_index=index)
     naive = one_hour(plan, end=end, naive=True, window_index=index)
-    cost: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(rounds):
-        for is_naive, requests in ((False, ours), (True, naive)):
-            cost[is_naive].append(replay(prometheus, requests))
-    mine, theirs = statistics.median(cost[False]), statistics.median(cost[True])
-    ratio = mine / theirs if theirs else float("nan")
-    verdict = "meets" if ratio <= TARGET else "MISSES"
-    print(f"  charts on {label:>7}: dashboard {mine:6.2f} s/h, naive {theirs:6.2f} s/h, "
-          f"ratio {ratio:.2f}x (target <= {TARGET}x: {verdict}); "
-          f"{len(ours) / 60:.1f} queries/min each")  # fmt: skip
+    # The charts alone: where the two differ (the instant queries are the same in both).
+    charts = ([r for r in ours if r.endpoint == "query_range"],
+              [r for r in naive if r.endpoint == "query_range"])  # fmt: skip
+    for what, (mine_q, naive_q) in (("all queries", (ours, naive)), ("charts only", charts)):
+        cost: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(rounds):
+            for is_naive, requests in ((False, mine_q), (True, naive_q)):
+                cost[is_naive].append(replay(prometheus, requests))
+        mine, theirs = statistics.median(cost[False]), statistics.median(cost[True])
+        ratio = mine / theirs if theirs else float("nan")
+        verdict = "meets" if ratio <= TARGET else "MISSES"
+        print(f"  charts on {label:>7}, {what}: dashboard {mine:6.2f} s/h, naive {theirs:6.2f} s/h,"
+              f" ratio {ratio:.2f}x (target <= {TARGET}x: {verdict}); "
+              f"{len(mine_q) / 60:.1f} queries/min")  # fmt: skip
 
 
 if __name__ == "__main__":

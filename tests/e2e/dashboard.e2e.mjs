@@ -81,14 +81,13 @@ async function run(browser, lang, device, scenario) {
   const page = await context.newPage();
   const problems = [];
   // Chromium logs every answer with an error status itself: a source stopped on purpose (502,
-  // 503) and "no snapshot yet" (404 of /snapshot/snapshot.json) are expected answers. Any other
-  // console error (a thrown exception, a CSP refusal, a React warning, another 4xx) fails.
+  // 503) answers so. Any other console error (a thrown exception, a CSP refusal, a React
+  // warning, a 4xx) fails.
   page.on("console", (message) => {
     if (message.type() !== "error") return;
     const where = message.location().url ?? "";
     const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
     if (failed && /^50[23]$/.test(failed[1])) return;
-    if (failed && failed[1] === "404" && where.endsWith("/snapshot/snapshot.json")) return;
     problems.push(`console: ${message.text()} (${where})`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
