@@ -19,7 +19,10 @@ export function App() {
   const now = useNow();
   const [wake, dispatch] = useReducer(wakeReducer, { kind: "idle" });
   const status = useStatus(wake.kind === "waking" || wake.kind === "sending");
-  const snapshot = useSnapshot(status.data ? status.data.last_snapshot : undefined);
+  // Without the status (the handshake service down), the snapshot is asked for anyway: nginx
+  // serves it from disk, so it stays readable while the service is away.
+  const lastSnapshot = status.data ? status.data.last_snapshot : status.isError ? "unknown" : undefined;
+  const snapshot = useSnapshot(lastSnapshot);
 
   useEffect(() => {
     if (status.data) dispatch({ type: "status", status: status.data, now: Date.now() });
@@ -51,7 +54,7 @@ export function App() {
         <UsagePanel />
         <InboxPanel status={status} />
         <PiholePanel />
-        <SnapshotPanel snapshot={snapshot} statusState={statusState} lastSnapshot={status.data ? status.data.last_snapshot : undefined} />
+        <SnapshotPanel snapshot={snapshot} statusState={statusState} lastSnapshot={lastSnapshot} />
         <PiPanel />
       </main>
     </>
