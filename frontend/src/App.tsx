@@ -1,6 +1,7 @@
 // The one page: a header with the language switch, then the seven panels. Each panel polls its
 // own sources and shows its own state; a failing source never blanks the page.
 import { useEffect, useReducer } from "react";
+import { PanelBoundary } from "./components/PanelBoundary";
 import { useLanguage } from "./i18n/language";
 import type { Lang } from "./format";
 import { stateOf, useNow, useSnapshot, useStatus } from "./hooks";
@@ -49,13 +50,27 @@ export function App() {
         </div>
       </header>
       <main id="panels" className="grid">
-        <NasPanel status={status} wake={wake} dispatch={dispatch} />
-        <PowerPanel />
-        <UsagePanel />
-        <InboxPanel status={status} />
-        <PiholePanel />
-        <SnapshotPanel snapshot={snapshot} statusState={statusState} lastSnapshot={lastSnapshot} />
-        <PiPanel />
+        <PanelBoundary name="nas">
+          <NasPanel status={status} wake={wake} dispatch={dispatch} />
+        </PanelBoundary>
+        <PanelBoundary name="power">
+          <PowerPanel />
+        </PanelBoundary>
+        <PanelBoundary name="usage">
+          <UsagePanel />
+        </PanelBoundary>
+        <PanelBoundary name="inbox">
+          <InboxPanel status={status} />
+        </PanelBoundary>
+        <PanelBoundary name="pihole">
+          <PiholePanel />
+        </PanelBoundary>
+        <PanelBoundary name="snapshot">
+          <SnapshotPanel snapshot={snapshot} statusState={statusState} lastSnapshot={lastSnapshot} />
+        </PanelBoundary>
+        <PanelBoundary name="pi">
+          <PiPanel />
+        </PanelBoundary>
       </main>
     </>
   );

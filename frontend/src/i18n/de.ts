@@ -14,6 +14,7 @@ export const de: Dictionary = {
   missing: "kein Messwert",
   unknown: "unbekannt",
   loading: "Lädt…",
+  panelFailed: "Dieser Bereich konnte nicht gezeichnet werden. Lade die Seite neu; die anderen laufen weiter.",
   state: {
     live: "aktuell",
     stale: "nicht aktuell",

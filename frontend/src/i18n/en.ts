@@ -12,6 +12,7 @@ export const en = {
   missing: "no reading",
   unknown: "unknown",
   loading: "Loading…",
+  panelFailed: "This panel could not be drawn. Reload the page; the others keep working.",
   state: {
     live: "live",
     stale: "not current",
