@@ -25,7 +25,7 @@ export function PiPanel() {
   const hdd = filesystemOf(list, DATA_PATH) ?? filesystemOf(list, SHARE_PATH);
   // Use as a share ("70 % used") with the sizes below it and a meter.
   const usage = (used: number, total: number) => ({
-    value: t.pi.usedPercent(formatPercent(lang, total > 0 ? used / total : 0)),
+    value: t.pi.usedPercent(formatPercent(lang, total > 0 ? used / total : 0, 0)),
     detail: (
       <>
         {t.pi.diskDetail(formatBytes(lang, used), formatBytes(lang, total))}

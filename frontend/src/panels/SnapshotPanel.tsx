@@ -59,7 +59,7 @@ export function SnapshotPanel(props: {
           <dl className="stats">
             <Stat
               label={t.snapshot.storage}
-              value={s.usedBytes !== null && s.totalBytes ? t.pi.usedPercent(formatPercent(lang, s.usedBytes / s.totalBytes)) : null}
+              value={s.usedBytes !== null && s.totalBytes ? t.pi.usedPercent(formatPercent(lang, s.usedBytes / s.totalBytes, 0)) : null}
               detail={
                 s.usedBytes !== null && s.totalBytes ? (
                   <>
