@@ -19,7 +19,6 @@ from prometheus_client.exposition import choose_encoder
 
 from balupi import __version__
 from balupi.handshake.controller import NasController
-from balupi.handshake.inbox import inbox_usage
 from balupi.handshake.inbox_flusher import InboxFlusher, NasNotOnline
 from balupi.handshake.metrics import HandshakeCollector
 from balupi.handshake.openapi import openapi_document
@@ -49,8 +48,7 @@ def error(status: type[web.HTTPException], reason: str, **headers: str) -> web.H
 
 async def signed_body(request: web.Request) -> bytes:
     """The body of a NAS call whose size and signature are good; 413 or 401 otherwise."""
-    controller = request.app[CONTROLLER]
-    body = await read_limited(request, controller.handshake.snapshot_max_bytes)
+    body = await read_limited(request, request.app[CONTROLLER].body_limit)
     try:
         request.app[VERIFIER].verify(request.method, request.path, request.headers, body)
     except SignatureError as err:
@@ -81,13 +79,13 @@ async def going_offline(request: web.Request) -> web.Response:
         raise error(
             web.HTTPInternalServerError, f"cannot store the snapshot: {err.strerror}"
         ) from None
-    switched = await controller.switcher.wait_settled(controller.handshake.dns_wait_seconds)
+    dns = await controller.dns_settled()
     return web.json_response(
         {
             "acknowledged": True,
             "nas_state": controller.state,
-            "dns_switched": switched,
-            "dns_error": None if switched else controller.switcher.status.last_error,
+            "dns_switched": dns.switched,
+            "dns_error": dns.error,
             "snapshot_stored": stored,
         }
     )
@@ -97,7 +95,7 @@ async def coming_online(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
     await signed_body(request)  # no body expected, but a body is signed like any other
     controller.coming_online()
-    switched = await controller.switcher.wait_settled(controller.handshake.dns_wait_seconds)
+    dns = await controller.dns_settled()
     flusher = request.app[INBOX]
     if flusher is not None:
         flusher.after_coming_online()  # runs after this answer: BaluHost waits at most 5 s
@@ -106,8 +104,8 @@ async def coming_online(request: web.Request) -> web.Response:
         {
             "acknowledged": True,
             "nas_state": controller.state,
-            "dns_switched": switched,
-            "dns_error": None if switched else controller.switcher.status.last_error,
+            "dns_switched": dns.switched,
+            "dns_error": dns.error,
             # The flush starts now and finishes after this answer; /api/status tells how it went.
             "inbox_flush_started": flusher is not None,
             "inbox_flushed": False,
@@ -152,12 +150,13 @@ async def snapshot(request: web.Request) -> web.Response:
 async def wake(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
     answer = controller.wake()
+    now = controller.status()
     body = {
         "wol_sent": answer.sent,
         "nas_previous_state": answer.previous,
-        "nas_state": controller.state,
-        "wake_elapsed_seconds": controller.wake_elapsed(),
-        "wake_timeout_seconds": controller.nas.wake_timeout_seconds,
+        "nas_state": now.nas_state,
+        "wake_elapsed_seconds": now.wake.elapsed_seconds,
+        "wake_timeout_seconds": now.wake.timeout_seconds,
     }
     if answer.error:
         return web.json_response({**body, "error": answer.error}, status=502)
@@ -172,18 +171,17 @@ async def wake(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    c = request.app[CONTROLLER]
-    hb, dns = c.heartbeat, c.switcher.status
     files, size = await _inbox(request.app)
-    target = {c.nas.ip: "nas", c.dns.pi_ip: "pi"}.get(dns.current or "")
+    now = request.app[CONTROLLER].status()
+    hb, dns, wake = now.heartbeat, now.dns, now.wake
     return web.json_response(
         {
-            "nas_state": c.state,
-            "since": _iso(c.saved.since),
+            "nas_state": now.nas_state,
+            "since": _iso(now.since),
             "dns": {
-                "hostname": c.dns.hostname,
-                "backend": c.switcher.backend.name,
-                "target": target,
+                "hostname": dns.hostname,
+                "backend": dns.backend,
+                "target": dns.target,
                 "address": dns.current,
                 "wanted_address": dns.wanted,
                 "pending": dns.pending,
@@ -191,11 +189,11 @@ async def status(request: web.Request) -> web.Response:
                 "failed_attempts": dns.failed_attempts,
                 "last_switch": _iso(dns.last_switch_at),
             },
-            "last_snapshot": _iso(c.saved.last_snapshot_at),
+            "last_snapshot": _iso(now.last_snapshot_at),
             "wake": {
-                "in_progress": c.wake_elapsed() is not None,
-                "elapsed_seconds": c.wake_elapsed(),
-                "timeout_seconds": c.nas.wake_timeout_seconds,
+                "in_progress": wake.in_progress,
+                "elapsed_seconds": wake.elapsed_seconds,
+                "timeout_seconds": wake.timeout_seconds,
             },
             "heartbeat": {
                 "last_result": None if hb.last_ok is None else ("ok" if hb.last_ok else "miss"),
@@ -205,20 +203,20 @@ async def status(request: web.Request) -> web.Response:
                 "consecutive_successes": hb.successes,
             },
             "inbox": {"files": files, "bytes": size, **_flushes(request.app[INBOX])},
-            "online_seconds_total": round(c.online_seconds_total(), 3),
+            "online_seconds_total": round(now.online_seconds_total, 3),
         }
     )
 
 
 async def handshake_status(request: web.Request) -> web.Response:
     """The field names BaluHost's own Pi dashboard reads."""
-    c = request.app[CONTROLLER]
     files, size = await _inbox(request.app)
+    now = request.app[CONTROLLER].status()
     return web.json_response(
         {
-            "nas_state": c.state,
-            "since": _iso(c.saved.since),
-            "last_snapshot": _iso(c.saved.last_snapshot_at),
+            "nas_state": now.nas_state,
+            "since": _iso(now.since),
+            "last_snapshot": _iso(now.last_snapshot_at),
             "inbox_size_mb": round(size / 1e6, 3),
             "inbox_files": files,
         }
@@ -239,7 +237,7 @@ def make_app(
     controller: NasController, verifier: Verifier, inbox: InboxFlusher | None = None
 ) -> web.Application:
     # The body limit is enforced by read_limited; aiohttp's own limit is the same, as a backstop.
-    app = web.Application(client_max_size=controller.handshake.snapshot_max_bytes)
+    app = web.Application(client_max_size=controller.body_limit)
     app[CONTROLLER] = controller
     app[VERIFIER] = verifier
     app[INBOX] = inbox
@@ -290,7 +288,7 @@ async def _inbox(app: web.Application) -> tuple[int, int]:
     if flusher is not None:
         scanned = await flusher.scan()
         return scanned.files, scanned.bytes
-    usage = await asyncio.to_thread(inbox_usage, app[CONTROLLER].handshake.inbox_dir)
+    usage = await asyncio.to_thread(app[CONTROLLER].count_inbox)
     return usage or (0, 0)
 
 

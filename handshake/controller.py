@@ -16,16 +16,22 @@ from balupi.config_handshake import DnsConfig, HandshakeConfig, NasConfig
 from balupi.handshake.dns_switch import DnsSwitcher
 from balupi.handshake.health_probe import ProbeResult
 from balupi.handshake.histogram import Histogram
+from balupi.handshake.inbox import inbox_usage
 from balupi.handshake.snapshot import store_snapshot
 from balupi.handshake.state_store import PersistedState, StateStore
-from balupi.handshake.states import Event, NasState, next_state
+from balupi.handshake.states import GRACE_STATES, Event, NasState, dns_points_at_nas, next_state
+from balupi.handshake.status import (
+    DnsSettled,
+    DnsView,
+    HandshakeStatus,
+    HeartbeatView,
+    WakeView,
+)
 from balupi.handshake.wol import WakeError, send_magic_packet
 
 log = logging.getLogger("balupi.handshake")
 
 WAKE_BUCKETS = (5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
-# Where a NAS that stays healthy without announcing itself gets DNS back after the grace time.
-_GRACE_STATES = (NasState.OFFLINE, NasState.WAKING, NasState.SHUTTING_DOWN)
 HEARTBEAT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -124,6 +130,59 @@ class NasController:
             return None
         return max(0.0, self.clock() - self.saved.wake_started_at)
 
+    def status(self) -> HandshakeStatus:
+        """Everything the API and /metrics report, as one frozen picture taken now."""
+        hb, dns, stats = self.heartbeat, self.switcher.status, self.stats
+        return HandshakeStatus(
+            nas_state=self.state,
+            since=self.saved.since,
+            online_seconds_total=self.online_seconds_total(),
+            last_snapshot_at=self.saved.last_snapshot_at,
+            takeovers=stats.takeovers,
+            dns=DnsView(
+                hostname=self.dns.hostname,
+                backend=self.switcher.backend.name,
+                addresses={"nas": self.nas.ip, "pi": self.dns.pi_ip},
+                current=dns.current,
+                wanted=dns.wanted,
+                pending=dns.pending,
+                last_error=dns.last_error,
+                failed_attempts=dns.failed_attempts,
+                last_switch_at=dns.last_switch_at,
+                results=dict(dns.results),
+            ),
+            wake=WakeView(
+                elapsed_seconds=self.wake_elapsed(),
+                timeout_seconds=self.nas.wake_timeout_seconds,
+                results=dict(stats.wakes),
+                durations=stats.wake_durations.view(),
+            ),
+            heartbeat=HeartbeatView(
+                last_ok=hb.last_ok,
+                last_at=hb.last_at,
+                last_error=hb.last_error,
+                misses=hb.misses,
+                successes=hb.successes,
+                results=dict(hb.results),
+                durations=hb.durations.view(),
+            ),
+        )
+
+    @property
+    def body_limit(self) -> int:
+        """The most bytes a NAS call's body may have (a snapshot is the biggest)."""
+        return self.handshake.snapshot_max_bytes
+
+    def count_inbox(self) -> tuple[int, int] | None:
+        """(files, bytes) waiting in the SMB inbox, None without the folder. Disk work: call it
+        off the event loop."""
+        return inbox_usage(self.handshake.inbox_dir)
+
+    async def dns_settled(self) -> DnsSettled:
+        """Waits, at most as long as BaluHost waits for its answer, for DNS to be in place."""
+        switched = await self.switcher.wait_settled(self.handshake.dns_wait_seconds)
+        return DnsSettled(switched, None if switched else self.switcher.status.last_error)
+
     def next_probe_delay(self) -> float:
         state, hb = self.state, self.heartbeat
         if state is NasState.WAKING:
@@ -207,7 +266,7 @@ class NasController:
             self._fire(Event.WENT_DOWN, "stopped answering after its announcement")
         elif state is NasState.UNREACHABLE and hb.successes >= nas.successes_to_recover:
             self._fire(Event.RECOVERED, f"{hb.successes} healthy heartbeats in a row")
-        elif state in _GRACE_STATES and self._healthy_for_grace():
+        elif state in GRACE_STATES and self._healthy_for_grace():
             self._fire(Event.HEALTHY_WITHOUT_ANNOUNCE, "healthy without announcing itself")
         elif state is NasState.WAKING and not result.ok:
             elapsed = self.wake_elapsed()
@@ -255,7 +314,7 @@ class NasController:
             hb.healthy_since = None
 
     def _dns_target(self, state: NasState) -> str:
-        return self.nas.ip if state is NasState.ONLINE else self.dns.pi_ip
+        return self.nas.ip if dns_points_at_nas(state) else self.dns.pi_ip
 
     def _persist(self) -> None:
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 
+from balupi.handshake.status import HistogramView
+
 
 class Histogram:
     def __init__(self, bounds: tuple[float, ...]) -> None:
@@ -21,9 +23,13 @@ class Histogram:
 
     def buckets(self) -> list[tuple[str, int]]:
         """Cumulative buckets as prometheus_client's HistogramMetricFamily wants them."""
-        out, running = [], 0
+        out: list[tuple[str, int]] = []
+        running = 0
         for bound, n in zip(self.bounds, self.counts, strict=True):
             running += n
             out.append((repr(float(bound)), running))
         out.append(("+Inf", self.count))
         return out
+
+    def view(self) -> HistogramView:
+        return HistogramView(tuple(self.buckets()), self.sum)

@@ -14,8 +14,8 @@ from prometheus_client.metrics_core import Metric
 
 from balupi import __version__
 from balupi.handshake.controller import NasController
-from balupi.handshake.inbox import inbox_usage
 from balupi.handshake.states import NasState
+from balupi.handshake.status import DnsView, HistogramView
 
 
 class HandshakeCollector:
@@ -25,8 +25,8 @@ class HandshakeCollector:
         self.count_inbox = count_inbox
 
     def collect(self) -> Iterable[Metric]:
-        c = self.controller
-        hb, stats = c.heartbeat, c.stats
+        now = self.controller.status()
+        hb, wake = now.heartbeat, now.wake
         yield InfoMetricFamily("balupi_handshake", "balupi-handshake's version",
                                value={"version": __version__})  # fmt: skip
         if hb.last_ok is not None:  # absent until the first probe: unknown is not "down"
@@ -37,28 +37,28 @@ class HandshakeCollector:
             "balupi_nas_state", "1 for the NAS's current state, 0 for the others", labels=["state"]
         )
         for s in NasState:
-            state.add_metric([s.value], 1 if s is c.state else 0)
+            state.add_metric([s.value], 1 if s is now.nas_state else 0)
         yield state
         yield GaugeMetricFamily(
             "balupi_nas_state_since_timestamp_seconds",
-            "Unix time of the last state change", value=c.saved.since,
+            "Unix time of the last state change", value=now.since,
         )  # fmt: skip
         yield CounterMetricFamily(
             "balupi_nas_online_seconds",
             "Seconds the NAS has been online (state online), kept across restarts",
-            value=c.online_seconds_total(),
+            value=now.online_seconds_total,
         )
         wakes = CounterMetricFamily(
             "balupi_nas_wakes", "Wake-on-LAN attempts by result", labels=["result"]
         )
-        for result, n in stats.wakes.items():
+        for result, n in wake.results.items():
             wakes.add_metric([result], n)
         yield wakes
         yield _histogram(
             "balupi_nas_wake_duration_seconds",
-            "Time from the magic packet to the NAS being online", stats.wake_durations,
+            "Time from the magic packet to the NAS being online", wake.durations,
         )  # fmt: skip
-        elapsed = c.wake_elapsed()
+        elapsed = wake.elapsed_seconds
         if elapsed is not None:
             yield GaugeMetricFamily(
                 "balupi_nas_wake_elapsed_seconds", "Seconds since the wake in progress began",
@@ -67,7 +67,7 @@ class HandshakeCollector:
         yield CounterMetricFamily(
             "balupi_nas_takeovers",
             "Unexpected outages: the heartbeat missed an online NAS and moved DNS to the Pi",
-            value=stats.takeovers,
+            value=now.takeovers,
         )
         beats = CounterMetricFamily(
             "balupi_nas_heartbeats", "Health probes of the NAS by result", labels=["result"]
@@ -78,13 +78,13 @@ class HandshakeCollector:
         yield _histogram(
             "balupi_nas_heartbeat_duration_seconds", "Time one health probe took", hb.durations
         )
-        yield from _dns_families(c)
-        if c.saved.last_snapshot_at is not None:
+        yield from _dns_families(now.dns)
+        if now.last_snapshot_at is not None:
             yield GaugeMetricFamily(
                 "balupi_snapshot_last_timestamp_seconds",
-                "Unix time the last snapshot was stored", value=c.saved.last_snapshot_at,
+                "Unix time the last snapshot was stored", value=now.last_snapshot_at,
             )  # fmt: skip
-        usage = inbox_usage(c.handshake.inbox_dir) if self.count_inbox else None
+        usage = self.controller.count_inbox() if self.count_inbox else None
         if usage is not None:
             yield GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox",
                                     value=usage[0])  # fmt: skip
@@ -92,15 +92,14 @@ class HandshakeCollector:
                                     value=usage[1])  # fmt: skip
 
 
-def _dns_families(c: NasController) -> Iterable[Metric]:
-    dns = c.switcher.status
+def _dns_families(dns: DnsView) -> Iterable[Metric]:
     target = GaugeMetricFamily(
         "balupi_dns_target",
         "1 for where the DNS record points now (as last confirmed by the backend)",
         labels=["hostname", "target", "address"],
     )
-    for name, address in (("nas", c.nas.ip), ("pi", c.dns.pi_ip)):
-        target.add_metric([c.dns.hostname, name, address], 1 if dns.current == address else 0)
+    for name, address in dns.addresses.items():
+        target.add_metric([dns.hostname, name, address], 1 if dns.current == address else 0)
     yield target
     yield GaugeMetricFamily(
         "balupi_dns_switch_pending",
@@ -120,5 +119,5 @@ def _dns_families(c: NasController) -> Iterable[Metric]:
         )  # fmt: skip
 
 
-def _histogram(name: str, documentation: str, h) -> HistogramMetricFamily:
-    return HistogramMetricFamily(name, documentation, buckets=h.buckets(), sum_value=h.sum)
+def _histogram(name: str, documentation: str, h: HistogramView) -> HistogramMetricFamily:
+    return HistogramMetricFamily(name, documentation, buckets=list(h.buckets), sum_value=h.sum)

@@ -56,6 +56,18 @@ TRANSITIONS: dict[tuple[NasState, Event], NasState] = {
 }
 
 
+# Where a NAS that stays healthy without announcing itself gets DNS back after the grace time:
+# read from the table, so the two cannot disagree.
+GRACE_STATES: frozenset[NasState] = frozenset(
+    state for state, event in TRANSITIONS if event is Event.HEALTHY_WITHOUT_ANNOUNCE
+)
+
+
 def next_state(state: NasState, event: Event) -> NasState | None:
     """The state ``event`` leads to from ``state``, or None when it changes nothing."""
     return TRANSITIONS.get((state, event))
+
+
+def dns_points_at_nas(state: NasState) -> bool:
+    """Whether baluhost.local should point at the NAS in ``state`` (else at the Pi)."""
+    return state is NasState.ONLINE
