@@ -78,6 +78,11 @@ class HandshakeCollector:
         yield _histogram(
             "balupi_nas_heartbeat_duration_seconds", "Time one health probe took", hb.durations
         )
+        yield CounterMetricFamily(
+            "balupi_snapshot_store_failures",
+            "Snapshots the NAS sent that could not be stored (full or read-only disk)",
+            value=now.snapshot_store_failures,
+        )
         yield from _dns_families(now.dns)
         if now.last_snapshot_at is not None:
             yield GaugeMetricFamily(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class Stack:
     nas: SimulatedNas
     service: Service | None = None
     client: object | None = None
+    # What the service is told about its wall clock (NTP synchronised or not); tests may flip it.
+    clock_synced: bool = True
+    wall_offset: float = 0.0  # added to the service's wall clock: a stale or stepped clock
 
     @property
     def controller(self):
@@ -80,7 +84,11 @@ async def make_stack(tmp_path, dnsmasq, aiohttp_client):
 
         async def start() -> None:
             config = load(path)
-            stack.service = build_service(config, HostsFileBackend(config.dns.hostsfile))
+            stack.service = build_service(
+                config, HostsFileBackend(config.dns.hostsfile),
+                clock_synchronised=lambda: stack.clock_synced,
+                clock=lambda: time.time() + stack.wall_offset,
+            )  # fmt: skip
             stack.client = await aiohttp_client(stack.service.app)
             sim.config.pi_url = str(stack.client.make_url("")).rstrip("/")
 
