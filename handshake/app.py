@@ -22,6 +22,7 @@ from balupi.handshake.controller import NasController
 from balupi.handshake.inbox_flusher import InboxFlusher, NasNotOnline
 from balupi.handshake.metrics import HandshakeCollector
 from balupi.handshake.openapi import openapi_document
+from balupi.handshake.recent_count import RecentCount
 from balupi.handshake.request_body import read_limited
 from balupi.handshake.signing import Accepted, SignatureError, Verifier
 from balupi.handshake.snapshot import SnapshotError, parse_snapshot
@@ -35,6 +36,8 @@ _refusals = RepeatLog(log)
 CONTROLLER = web.AppKey("controller", NasController)
 VERIFIER = web.AppKey("verifier", Verifier)
 INBOX = web.AppKey("inbox", InboxFlusher | None)
+# Without [inbox]: the one shared, recent count of the inbox folder (with it: the flusher's).
+USAGE = web.AppKey("usage", RecentCount)
 
 GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
 COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")
@@ -263,13 +266,17 @@ def make_app(
     app[VERIFIER] = verifier
     app[INBOX] = inbox
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(HandshakeCollector(controller, count_inbox=inbox is None))
     if inbox is not None:
-        registry.register(InboxCollector(inbox.mover))
+        registry.register(HandshakeCollector(controller))
+        registry.register(InboxCollector(inbox.mover, scan=lambda: inbox.counted.get().value))
+    else:
+        usage = RecentCount(controller.count_inbox)
+        app[USAGE] = usage
+        registry.register(HandshakeCollector(controller, inbox_usage=lambda: usage.get().value))
 
     async def metrics(request: web.Request) -> web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        # Collecting walks the inbox folder: off the event loop.
+        # Collecting may wait for the shared inbox count: off the event loop.
         body = await asyncio.to_thread(encoder, registry)
         return web.Response(body=body, headers={"Content-Type": content_type})
 
@@ -309,7 +316,7 @@ async def _inbox(app: web.Application) -> tuple[int, int]:
     if flusher is not None:
         scanned = await flusher.scan()
         return scanned.files, scanned.bytes
-    usage = await asyncio.to_thread(app[CONTROLLER].count_inbox)
+    usage = (await app[USAGE].get_async()).value
     return usage or (0, 0)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -19,10 +19,16 @@ from balupi.handshake.status import DnsView, HistogramView
 
 
 class HandshakeCollector:
-    def __init__(self, controller: NasController, *, count_inbox: bool = True) -> None:
+    def __init__(
+        self,
+        controller: NasController,
+        *,
+        inbox_usage: Callable[[], tuple[int, int] | None] | None = None,
+    ) -> None:
         self.controller = controller
-        # With [inbox], balupi.inbox's collector reports the inbox (and much more).
-        self.count_inbox = count_inbox
+        # (files, bytes) from the shared recent count; None with [inbox], whose collector
+        # reports the inbox (and much more).
+        self.inbox_usage = inbox_usage
 
     def collect(self) -> Iterable[Metric]:
         now = self.controller.status()
@@ -89,7 +95,7 @@ class HandshakeCollector:
                 "balupi_snapshot_last_timestamp_seconds",
                 "Unix time the last snapshot was stored", value=now.last_snapshot_at,
             )  # fmt: skip
-        usage = self.controller.count_inbox() if self.count_inbox else None
+        usage = self.inbox_usage() if self.inbox_usage is not None else None
         if usage is not None:
             yield GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox",
                                     value=usage[0])  # fmt: skip
