@@ -3,8 +3,8 @@
 
 A count that took less than ``cheap`` seconds is made afresh for each caller (callers that come
 while one runs share it); a dearer one is served while it is younger than ten times what it took,
-and never older than ``max_age``: a huge inbox is counted once in a few seconds. An older one starts a walk (one at a time,
-in a thread; callers meanwhile share it) and waits for it at most ``wait`` seconds; a walk that
+and never older than ``max_age``: a huge inbox is counted once in a few seconds. A stale count
+starts a walk (one at a time, in a thread) and waits for it at most ``wait`` seconds; a walk that
 takes longer leaves the caller with the last count and its age. Only the very first count is
 waited for in full: there is no other to give.
 """
