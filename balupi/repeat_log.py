@@ -22,6 +22,34 @@ def kind_of(message: str) -> str:
     return _NUMBERS.sub("N", message)
 
 
+class RepeatFilter(logging.Filter):
+    """The same for records of a library's logger (asyncio logs a failed accept() with its
+    traceback each time): the first of a kind passes, repeats within ``interval`` are dropped
+    and counted in the next one that passes."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._kinds: OrderedDict[str, list[float]] = OrderedDict()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = f"{record.name}:{record.levelno}:{kind_of(str(record.msg))}"
+        now = self.clock()
+        seen = self._kinds.get(key)
+        if seen is not None and now - seen[0] < self.interval:
+            seen[1] += 1
+            return False
+        if seen is not None and (left_out := int(seen[1])):
+            record.msg = f"{record.msg} (and {left_out} more like it in the last "
+            record.msg += f"{now - seen[0]:.0f} s)"
+        self._kinds[key] = [now, 0]
+        self._kinds.move_to_end(key)
+        while len(self._kinds) > MAX_KINDS:
+            self._kinds.popitem(last=False)
+        return True
+
+
 class RepeatLog:
     def __init__(
         self,

@@ -111,8 +111,9 @@ class NasController:
         # Without a saved state the first probe decides: no switch before we know.
 
     def first_probe(self, result: ProbeResult) -> None:
-        """Without a saved state, the live probe decides where we start."""
-        if not self.restored:
+        """Without a saved state, the live probe decides where we start (a probe that could
+        not be made here decides nothing: the next one will)."""
+        if not self.restored and not result.local:
             state = NasState.ONLINE if result.ok else NasState.OFFLINE
             self.saved = PersistedState(state=state, since=self.clock())
             self._online_from = self.monotonic() if state is NasState.ONLINE else None
@@ -273,6 +274,14 @@ class NasController:
 
     def on_probe(self, result: ProbeResult) -> None:
         hb, nas = self.heartbeat, self.nas
+        if result.local:
+            # Our own trouble (no free descriptor): the NAS was not asked, so it did not miss.
+            hb.last_error = result.error
+            self._errors.error(f"heartbeat not sent: {result.error}", kind="heartbeat local")
+            return
+        if not self.restored:  # the first probe that reached the NAS at all
+            self.first_probe(result)
+            return
         hb.last_ok, hb.last_at, hb.last_error = result.ok, self.clock(), result.error
         hb.durations.observe(result.seconds)
         if result.ok:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from dataclasses import dataclass
 
 import aiohttp
+
+# Errors of this process, not of the NAS: no descriptor or memory left for the probe's socket.
+_LOCAL_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 @dataclass(frozen=True)
@@ -14,6 +18,13 @@ class ProbeResult:
     ok: bool
     seconds: float
     error: str | None = None
+    # The probe could not be made here (e.g. no free file descriptor): says nothing of the NAS.
+    local: bool = False
+
+
+def _local_errno(err: BaseException) -> bool:
+    cause = getattr(err, "os_error", None) or err
+    return isinstance(cause, OSError) and cause.errno in _LOCAL_ERRNOS
 
 
 class HealthProbe:
@@ -37,7 +48,10 @@ class HealthProbe:
                     error = None if ok else f"HTTP {answer.status}"
         except TimeoutError:
             ok, error = False, f"no answer within {self.timeout} s"
-        except aiohttp.ClientError as err:
+        except (aiohttp.ClientError, OSError) as err:
+            seconds = time.perf_counter() - started
+            if _local_errno(err):
+                return ProbeResult(False, seconds, f"cannot probe from here: {err}", local=True)
             ok, error = False, f"{type(err).__name__}: {err}"
         return ProbeResult(ok, time.perf_counter() - started, error)
 
