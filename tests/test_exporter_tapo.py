@@ -261,3 +261,28 @@ async def test_energy_price_is_exported_only_when_configured(plugs, aiohttp_clie
     assert s.value("balupi_energy_price_per_kilowatt_hour", currency="EUR") == 0.32
     plain = await aiohttp_client(exporter_app([plug_config("nas", server)]))
     assert "balupi_energy_price_per_kilowatt_hour" not in (await scrape(plain)).names()
+
+
+async def test_a_slow_plug_leaves_no_unretrieved_task_errors_in_the_log(
+    plugs, aiohttp_client, caplog
+):
+    import gc
+
+    from balupi.exporters.app import COLLECTORS_KEY
+    from tests.handshake_helpers import until
+
+    server = await plugs(power_watts=30.0)
+    app = exporter_app([plug_config("nas", server)], deadline=0.6, request_timeout=5)
+    client = await aiohttp_client(app)
+    await scrape(client)
+    (reader,) = app[COLLECTORS_KEY]["tapo"].readers
+    server.delay_seconds = 3  # slower than the query's own limit
+    caplog.set_level(logging.ERROR, "asyncio")
+    for _ in range(3):
+        s = await scrape(client, **{"X-Prometheus-Scrape-Timeout-Seconds": "0.3"})
+        assert s.value("tapo_up", plug="nas") == 0
+        # The query outlives the scrape; it ends (in error) at its limit, with nobody waiting.
+        await until(lambda: not reader._query.in_flight, timeout=5, what="the query ended")
+        gc.collect()  # where asyncio reports a task's exception nobody read
+    server.delay_seconds = 0
+    assert "never retrieved" not in caplog.text, caplog.text
