@@ -31,7 +31,7 @@ log = logging.getLogger("balupi.handshake.api")
 
 CONTROLLER = web.AppKey("controller", NasController)
 VERIFIER = web.AppKey("verifier", Verifier)
-INBOX = web.AppKey("inbox", InboxFlusher | None)
+INBOX: web.AppKey[InboxFlusher | None] = web.AppKey("inbox")
 
 GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
 COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")

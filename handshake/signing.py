@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 TIMESTAMP_HEADER = "X-Balupi-Timestamp"
@@ -74,10 +74,9 @@ class Verifier:
     def __repr__(self) -> str:
         return f"Verifier(window_seconds={self.window_seconds})"
 
-    def verify(self, method: str, path: str, headers: dict[str, str] | object, body: bytes) -> None:
-        get = headers.get  # type: ignore[attr-defined]
-        timestamp = get(TIMESTAMP_HEADER)
-        given = get(SIGNATURE_HEADER)
+    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> None:
+        timestamp = headers.get(TIMESTAMP_HEADER)
+        given = headers.get(SIGNATURE_HEADER)
         if not timestamp or not given:
             raise SignatureError(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
         if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
