@@ -4,6 +4,8 @@ on demand from the API; status and /metrics show it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
@@ -67,7 +69,7 @@ async def signed(client: TestClient, path: str, body: dict | None) -> ClientResp
     return await client.post(path, data=data, headers=headers)
 
 
-def drop(inbox, files: dict[str, bytes]) -> None:
+def drop(inbox: Path, files: dict[str, bytes]) -> None:
     for name, data in files.items():
         (inbox / name).parent.mkdir(parents=True, exist_ok=True)
         (inbox / name).write_bytes(data)

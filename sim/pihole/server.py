@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from balupi.sim.pihole.model import ConfigRefused, SimulatedPihole
 from balupi.sim.pihole.sessions import Session
@@ -19,7 +20,7 @@ SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("pihole_session")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Any] = ()) -> web.Application:
+def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Middleware] = ()) -> web.Application:
     app = web.Application(middlewares=[*middlewares, _slow, _auth])
     app[SIM_KEY] = pihole
     r = app.router
