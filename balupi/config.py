@@ -107,13 +107,16 @@ def load_config(path: Path, *, secrets_for: Collection[str] | None = None) -> Co
     return config
 
 
-def parse_config(data: dict, problems: Problems) -> Config:
+def parse_config(data: dict[str, object], problems: Problems) -> Config:
     root = Table(data, "", problems)
+    handshake, nas, dns = _handshake_sections(root)
     config = Config(
         exporter=_exporter(root.table("exporter")),
         tapo=_tapo(root.table("tapo")),
         pihole=parse_pihole(root.table("pihole")) if root.has("pihole") else None,
-        **_handshake_sections(root),
+        handshake=handshake,
+        nas=nas,
+        dns=dns,
         inbox=parse_inbox(root.table("inbox")) if root.has("inbox") else None,
     )
     if config.dns is not None and config.dns.backend == "pihole" and config.pihole is None:
@@ -122,25 +125,30 @@ def parse_config(data: dict, problems: Problems) -> Config:
     return config
 
 
-def _handshake_sections(root: Table) -> dict:
+def _handshake_sections(
+    root: Table,
+) -> tuple[HandshakeConfig | None, NasConfig | None, DnsConfig | None]:
+    """All three or none: once one is there, the other two are required."""
     if not any(root.has(name) for name in ("handshake", "nas", "dns")):
-        return {}
-    return {
-        "handshake": parse_handshake(root.table("handshake", required=True)),
-        "nas": parse_nas(root.table("nas", required=True)),
-        "dns": parse_dns(root.table("dns", required=True)),
-    }
+        return None, None, None
+    return (
+        parse_handshake(root.table("handshake", required=True)),
+        parse_nas(root.table("nas", required=True)),
+        parse_dns(root.table("dns", required=True)),
+    )
 
 
 def _exporter(t: Table) -> ExporterConfig:
     d = ExporterConfig()
-    deadline = t.number("deadline_seconds", d.deadline_seconds, minimum=0.5, maximum=120)
-    margin = t.number("deadline_margin_seconds", d.deadline_margin_seconds, minimum=0.0, maximum=10)
     config = ExporterConfig(
-        listen_host=t.string("listen_host", d.listen_host),
-        listen_port=t.port("listen_port", d.listen_port),
-        deadline_seconds=float(deadline),
-        deadline_margin_seconds=float(margin),
+        listen_host=t.read_str("listen_host", d.listen_host),
+        listen_port=t.read_port("listen_port", d.listen_port),
+        deadline_seconds=t.read_float(
+            "deadline_seconds", d.deadline_seconds, minimum=0.5, maximum=120
+        ),
+        deadline_margin_seconds=t.read_float(
+            "deadline_margin_seconds", d.deadline_margin_seconds, minimum=0.0, maximum=10
+        ),
     )
     t.finish()
     return config
@@ -148,37 +156,37 @@ def _exporter(t: Table) -> ExporterConfig:
 
 def _tapo(t: Table) -> TapoConfig:
     d = TapoConfig()
-    username = t.string("username", None)
+    username = t.read_optional_str("username")
     password = t.secret("password", required=False)
     declared = t.has("password_file") or t.has("password_env")
-    timeout = t.number(
+    timeout = t.read_float(
         "request_timeout_seconds", d.request_timeout_seconds, minimum=0.5, maximum=60
     )
-    price = t.number("price_per_kwh", None, minimum=0, maximum=100)
-    currency = t.string("currency", d.currency)
-    plugs = []
+    price = t.read_optional_float("price_per_kwh", minimum=0, maximum=100)
+    currency = t.read_str("currency", d.currency)
+    plugs: list[PlugConfig] = []
     names: set[str] = set()
     for p in t.tables("plugs"):
         plug = _plug(p, username, password, declared)
-        if plug.name in names:
+        if plug.name and plug.name in names:
             p.problems.add(f"{p.key}.name", f"{plug.name!r} is used by another plug")
         names.add(plug.name)
         plugs.append(plug)
     t.finish()
     return TapoConfig(
         plugs=tuple(plugs),
-        request_timeout_seconds=float(timeout),
-        price_per_kwh=None if price is None else float(price),
+        request_timeout_seconds=timeout,
+        price_per_kwh=price,
         currency=currency,
     )
 
 
 def _plug(t: Table, username: str | None, password: Secret | None, inherited: bool) -> PlugConfig:
-    name = t.string("name")
-    if isinstance(name, str) and name and not _NAME.match(name):
+    name = t.read_str("name")
+    if name and not _NAME.match(name):
         t.problems.add(f"{t.key}.name", "use letters, digits, '_', '.' and '-' (at most 63)")
     # Most homes have one Tapo account: [tapo] gives the credentials, a plug may override them.
-    own_user = t.string("username", None)
+    own_user = t.read_optional_str("username")
     own_password = t.secret("password", required=False)
     user = own_user or username
     secret = own_password or password
@@ -190,11 +198,11 @@ def _plug(t: Table, username: str | None, password: Secret | None, inherited: bo
         )
     plug = PlugConfig(
         name=name,
-        host=t.string("host"),
-        port=t.port("port", None),
+        host=t.read_str("host"),
+        port=t.read_optional_port("port"),
         username=user or "",
         password=secret,
-        transport=t.string("transport", "klap", choices=("klap", "aes")),
+        transport=t.read_str("transport", "klap", choices=("klap", "aes")),
     )
     t.finish()
     return plug

@@ -81,24 +81,22 @@ def parse_handshake(t: Table) -> HandshakeConfig:
         t.problems.add(f"{t.key}.secret", "too short: use at least 16 characters (32 or more)")
     config = HandshakeConfig(
         secret=secret,
-        listen_host=t.string("listen_host", d.listen_host),
-        listen_port=t.port("listen_port", d.listen_port),
+        listen_host=t.read_str("listen_host", d.listen_host),
+        listen_port=t.read_port("listen_port", d.listen_port),
         state_file=_path(t, "state_file", d.state_file),
         snapshot_dir=_path(t, "snapshot_dir", d.snapshot_dir),
-        snapshot_max_bytes=t.number(
-            "snapshot_max_bytes", d.snapshot_max_bytes, minimum=1024, maximum=64 << 20, integer=True
+        snapshot_max_bytes=t.read_int(
+            "snapshot_max_bytes", d.snapshot_max_bytes, minimum=1024, maximum=64 << 20
         ),
         inbox_dir=_path(t, "inbox_dir", d.inbox_dir),
-        signature_window_seconds=float(
-            t.number("signature_window_seconds", d.signature_window_seconds, minimum=5, maximum=600)
+        signature_window_seconds=t.read_float(
+            "signature_window_seconds", d.signature_window_seconds, minimum=5, maximum=600
         ),
-        dns_wait_seconds=float(
-            t.number("dns_wait_seconds", d.dns_wait_seconds, minimum=0, maximum=30)
+        dns_wait_seconds=t.read_float(
+            "dns_wait_seconds", d.dns_wait_seconds, minimum=0, maximum=30
         ),
-        wake_min_interval_seconds=float(
-            t.number(
-                "wake_min_interval_seconds", d.wake_min_interval_seconds, minimum=0, maximum=3600
-            )
+        wake_min_interval_seconds=t.read_float(
+            "wake_min_interval_seconds", d.wake_min_interval_seconds, minimum=0, maximum=3600
         ),
     )
     t.finish()
@@ -107,25 +105,25 @@ def parse_handshake(t: Table) -> HandshakeConfig:
 
 def parse_nas(t: Table) -> NasConfig:
     d = NasConfig(url="", ip="", mac="")
-    url = _text(t.string("url"))
-    if isinstance(url, str) and url and not re.match(r"^https?://[^/\s]+/?$", url):
+    url = t.read_str("url")
+    if url and not re.match(r"^https?://[^/\s]+/?$", url):
         t.problems.add(f"{t.key}.url", f"must be http(s)://host[:port], got {url!r}")
-    mac = _text(t.string("mac"))
-    if isinstance(mac, str) and mac and not _MAC.match(mac):
+    mac = t.read_str("mac")
+    if mac and not _MAC.match(mac):
         t.problems.add(f"{t.key}.mac", f"must look like aa:bb:cc:dd:ee:ff, got {mac!r}")
 
     def seconds(name: str, default: float, minimum: float, maximum: float) -> float:
-        return float(t.number(name, default, minimum=minimum, maximum=maximum))
+        return t.read_float(name, default, minimum=minimum, maximum=maximum)
 
     def count(name: str, default: int) -> int:
-        return int(t.number(name, default, minimum=1, maximum=100, integer=True))
+        return t.read_int(name, default, minimum=1, maximum=100)
 
     config = NasConfig(
         url=url.rstrip("/"),
         ip=_ip(t, "ip"),
         mac=mac,
-        wol_broadcast=t.string("wol_broadcast", d.wol_broadcast),
-        wol_port=t.port("wol_port", d.wol_port),
+        wol_broadcast=t.read_str("wol_broadcast", d.wol_broadcast),
+        wol_port=t.read_port("wol_port", d.wol_port),
         heartbeat_interval_seconds=seconds(
             "heartbeat_interval_seconds", d.heartbeat_interval_seconds, 0.01, 3600
         ),
@@ -146,8 +144,8 @@ def parse_nas(t: Table) -> NasConfig:
 
 
 def parse_dns(t: Table) -> DnsConfig:
-    backend = t.string("backend", "pihole", choices=DNS_BACKENDS)
-    hostname = _text(t.string("hostname", "baluhost.local"))
+    backend = t.read_str("backend", "pihole", choices=DNS_BACKENDS)
+    hostname = t.read_str("hostname", "baluhost.local")
     if hostname and not _HOSTNAME.match(hostname):
         t.problems.add(f"{t.key}.hostname", f"not a host name: {hostname!r}")
     hosts = t.table("hostsfile")
@@ -161,8 +159,8 @@ def parse_dns(t: Table) -> DnsConfig:
 
 def _hostsfile(t: Table, *, required: bool) -> HostsFileConfig:
     d = HostsFileConfig()
-    command = t.string_list("reload_command", [])
-    pid_file = t.string("pid_file", None)
+    command = t.read_str_list("reload_command")
+    pid_file = t.read_optional_str("pid_file")
     if command and pid_file:
         t.problems.add(f"{t.key}.pid_file", "set only one of reload_command and pid_file")
     if required and not command and not pid_file:
@@ -173,10 +171,10 @@ def _hostsfile(t: Table, *, required: bool) -> HostsFileConfig:
         )
     config = HostsFileConfig(
         path=_path(t, "path", d.path),
-        reload_command=tuple(command),
+        reload_command=command,
         pid_file=Path(pid_file) if pid_file else None,
-        reload_timeout_seconds=float(
-            t.number("reload_timeout_seconds", d.reload_timeout_seconds, minimum=0.1, maximum=120)
+        reload_timeout_seconds=t.read_float(
+            "reload_timeout_seconds", d.reload_timeout_seconds, minimum=0.1, maximum=120
         ),
     )
     t.finish()
@@ -184,7 +182,7 @@ def _hostsfile(t: Table, *, required: bool) -> HostsFileConfig:
 
 
 def _path(t: Table, name: str, default: Path) -> Path:
-    value = t.string(name, None)
+    value = t.read_optional_str(name)
     if value is None:
         return default
     path = Path(value)
@@ -194,15 +192,10 @@ def _path(t: Table, name: str, default: Path) -> Path:
 
 
 def _ip(t: Table, name: str) -> str:
-    value = _text(t.string(name))
+    value = t.read_str(name)
     if value:
         try:
             ipaddress.ip_address(value)
         except ValueError:
             t.problems.add(f"{t.key}.{name}", f"must be an IP address, got {value!r}")
     return value
-
-
-def _text(value: object) -> str:
-    """A string read, or "" where the reader already noted a problem."""
-    return value if isinstance(value, str) else ""

@@ -10,7 +10,6 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from balupi.config_reader import Table
 
@@ -63,27 +62,23 @@ def parse_inbox(t: Table) -> InboxConfig:
         path=inbox,
         staging_path=staging,
         nas_host=host,
-        nas_port=t.port("nas_port", d.nas_port),
+        nas_port=t.read_port("nas_port", d.nas_port),
         nas_user=user,
         nas_path=nas_path,
         ssh_key_file=_key_file(t, "ssh_key_file"),
         known_hosts_file=_readable_file(t, "known_hosts_file"),
-        settle_seconds=float(t.number("settle_seconds", d.settle_seconds, minimum=0, maximum=3600)),
-        io_timeout_seconds=t.number(
-            "io_timeout_seconds", d.io_timeout_seconds, minimum=5, maximum=3600, integer=True
+        settle_seconds=t.read_float("settle_seconds", d.settle_seconds, minimum=0, maximum=3600),
+        io_timeout_seconds=t.read_int(
+            "io_timeout_seconds", d.io_timeout_seconds, minimum=5, maximum=3600
         ),
-        connect_timeout_seconds=t.number(
-            "connect_timeout_seconds",
-            d.connect_timeout_seconds,
-            minimum=1,
-            maximum=120,
-            integer=True,
+        connect_timeout_seconds=t.read_int(
+            "connect_timeout_seconds", d.connect_timeout_seconds, minimum=1, maximum=120
         ),
-        bandwidth_limit_kib=t.number(
-            "bandwidth_limit_kib", d.bandwidth_limit_kib, minimum=0, maximum=10**7, integer=True
+        bandwidth_limit_kib=t.read_int(
+            "bandwidth_limit_kib", d.bandwidth_limit_kib, minimum=0, maximum=10**7
         ),
-        interval_seconds=float(
-            t.number("interval_seconds", d.interval_seconds, minimum=5, maximum=86400)
+        interval_seconds=t.read_float(
+            "interval_seconds", d.interval_seconds, minimum=5, maximum=86400
         ),
     )
     t.finish()
@@ -91,13 +86,12 @@ def parse_inbox(t: Table) -> InboxConfig:
 
 
 def _required_string(t: Table, name: str) -> str:
-    value: Any = t.string(name)
-    return value if isinstance(value, str) else ""  # a missing key is already a problem
+    return t.read_str(name)  # "" when missing or wrong: already noted as a problem
 
 
 def _absolute(t: Table, name: str, default: Path) -> Path:
-    value = t.string(name, str(default))
-    if not isinstance(value, str) or not value.startswith("/"):
+    value = t.read_str(name, str(default))
+    if not value.startswith("/"):
         t.problems.add(f"{t.key}.{name}", f"must be an absolute path, got {value!r}")
         return default
     return Path(value)

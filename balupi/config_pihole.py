@@ -30,16 +30,14 @@ class PiholeConfig:
 
 def parse_pihole(t: Table) -> PiholeConfig:
     d_timeout, d_top = 5.0, 0
-    url = t.string("url")
-    if isinstance(url, str) and url:
+    url = t.read_str("url")
+    if url:
         url = _check_url(t, url)
     password = t.secret("password")
-    timeout = t.number("request_timeout_seconds", d_timeout, minimum=0.5, maximum=60)
-    top = t.number("top_items", d_top, minimum=0, maximum=TOP_ITEMS_MAX, integer=True)
+    timeout = t.read_float("request_timeout_seconds", d_timeout, minimum=0.5, maximum=60)
+    top = t.read_int("top_items", d_top, minimum=0, maximum=TOP_ITEMS_MAX)
     t.finish()
-    return PiholeConfig(
-        url=url, password=password, request_timeout_seconds=float(timeout), top_items=int(top)
-    )
+    return PiholeConfig(url=url, password=password, request_timeout_seconds=timeout, top_items=top)
 
 
 def _check_url(t: Table, url: str) -> str:

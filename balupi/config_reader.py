@@ -6,14 +6,20 @@ reader never raises on bad input: it records the problem and returns a placehold
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any
 
 from balupi.secret import Secret
 
-_MISSING: Any = object()
+
+class _Required(enum.Enum):
+    REQUIRED = "required"
+
+
+# The default of an accessor whose key must be there: its absence is a problem.
+REQUIRED = _Required.REQUIRED
 
 
 class Problems:
@@ -45,15 +51,20 @@ class Problems:
 
 
 class Table:
-    """A view on one TOML table that checks types and ranges and notes unknown keys."""
+    """A view on one TOML table that checks types and ranges and notes unknown keys.
 
-    def __init__(self, data: Any, key: str, problems: Problems) -> None:
+    Each ``read_*`` returns the type its config field has: on a problem it notes it and
+    returns the default (or an empty placeholder for a required key), so nothing untyped
+    reaches the config dataclasses.
+    """
+
+    def __init__(self, data: object, key: str, problems: Problems) -> None:
         self.key = key
         self.problems = problems
         if not isinstance(data, dict):
             problems.add(key, f"must be a table, got {_kind(data)}")
             data = {}
-        self._data: dict[str, Any] = data
+        self._data: dict[str, object] = data
         self._seen: set[str] = set()
 
     def _path(self, name: str) -> str:
@@ -62,64 +73,102 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self._data
 
-    def _get(self, name: str, default: Any) -> Any:
+    def _get(self, name: str, required: bool) -> object | None:
+        """The raw value, or None when the key is absent (noted if it is required)."""
         self._seen.add(name)
         if name in self._data:
             return self._data[name]
-        if default is _MISSING:
+        if required:
             self.problems.add(self._path(name), "required key is missing")
-        return default
+        return None
 
-    def string(self, name: str, default: Any = _MISSING, *, choices: tuple[str, ...] = ()) -> Any:
-        value = self._get(name, default)
-        if value is default:
-            return value
+    def _wrong(self, name: str, want: str, value: object) -> None:
+        self.problems.add(self._path(name), f"must be {want}, got {_kind(value)}")
+
+    def read_optional_str(self, name: str, *, choices: tuple[str, ...] = ()) -> str | None:
+        value = self._get(name, required=False)
+        if value is None:
+            return None
         if not isinstance(value, str) or not value:
-            self.problems.add(self._path(name), f"must be a non-empty string, got {_kind(value)}")
-            return default if default is not _MISSING else ""
+            self._wrong(name, "a non-empty string", value)
+            return None
         if choices and value not in choices:
             self.problems.add(
                 self._path(name), f"must be one of {', '.join(choices)}, got {value!r}"
             )
         return value
 
-    def string_list(self, name: str, default: Any = _MISSING) -> Any:
-        """A list of non-empty strings, e.g. a command's argv (never run through a shell)."""
-        value = self._get(name, default)
-        if value is default:
+    def read_str(
+        self, name: str, default: str | _Required = REQUIRED, *, choices: tuple[str, ...] = ()
+    ) -> str:
+        """A non-empty string; "" for a required key that is missing or wrong (noted)."""
+        if default is REQUIRED and not self.has(name):
+            self._get(name, required=True)
+            return ""
+        value = self.read_optional_str(name, choices=choices)
+        if value is not None:
             return value
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.problems.add(
-                self._path(name), f"must be a list of non-empty strings, got {_kind(value)}"
-            )
-            return default if default is not _MISSING else []
-        return value
+        return "" if default is REQUIRED else default
 
-    def number(
-        self,
-        name: str,
-        default: Any = _MISSING,
-        *,
-        minimum: float,
-        maximum: float,
-        integer: bool = False,
-    ) -> Any:
-        value = self._get(name, default)
-        if value is default:
-            return value
-        kinds = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            want = "an integer" if integer else "a number"
-            self.problems.add(self._path(name), f"must be {want}, got {_kind(value)}")
-            return default if default is not _MISSING else minimum
+    def read_str_list(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """A list of non-empty strings, e.g. a command's argv (never run through a shell)."""
+        value = self._get(name, required=False)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self._wrong(name, "a list of non-empty strings", value)
+            return default
+        return tuple(str(v) for v in value)
+
+    def _number(
+        self, name: str, required: bool, minimum: float, maximum: float, *, integer: bool
+    ) -> int | float | None:
+        """The number at ``name`` (range problems noted, the value kept), None if absent or
+        of the wrong kind (noted)."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self._wrong(name, "an integer" if integer else "a number", value)
+            return None
+        if integer and not isinstance(value, int):
+            self._wrong(name, "an integer", value)
+            return None
         if not minimum <= value <= maximum:
             self.problems.add(
                 self._path(name), f"must be between {minimum} and {maximum}, got {value}"
             )
         return value
 
-    def port(self, name: str, default: Any = _MISSING) -> Any:
-        return self.number(name, default, minimum=1, maximum=65535, integer=True)
+    def read_int(
+        self, name: str, default: int | _Required = REQUIRED, *, minimum: int, maximum: int
+    ) -> int:
+        value = self._number(name, default is REQUIRED, minimum, maximum, integer=True)
+        if isinstance(value, int):
+            return value
+        return minimum if default is REQUIRED else default
+
+    def read_float(
+        self, name: str, default: float | _Required = REQUIRED, *, minimum: float, maximum: float
+    ) -> float:
+        required = default is REQUIRED
+        value = self.read_optional_float(name, minimum=minimum, maximum=maximum, required=required)
+        if value is not None:
+            return value
+        return float(minimum) if default is REQUIRED else float(default)
+
+    def read_optional_float(
+        self, name: str, *, minimum: float, maximum: float, required: bool = False
+    ) -> float | None:
+        value = self._number(name, required, minimum, maximum, integer=False)
+        return None if value is None else float(value)
+
+    def read_port(self, name: str, default: int | _Required = REQUIRED) -> int:
+        return self.read_int(name, default, minimum=1, maximum=65535)
+
+    def read_optional_port(self, name: str) -> int | None:
+        value = self._number(name, False, 1, 65535, integer=True)
+        return value if isinstance(value, int) else None
 
     def secret(self, name: str, *, required: bool = True) -> Secret | None:
         """A secret named ``name``: read from ``name_file`` or ``name_env``, never inline.
@@ -151,14 +200,16 @@ class Table:
         return None
 
     def table(self, name: str, *, required: bool = False) -> Table:
-        value = self._get(name, _MISSING if required else {})
-        if value is _MISSING:  # already reported as missing; its own keys are listed too
+        value = self._get(name, required)
+        if value is None:  # absent (noted when required): its own keys are reported too
             value = {}
         return Table(value, self._path(name), self.problems)
 
     def tables(self, name: str) -> Iterator[Table]:
         """The tables of an array of tables (``[[name]]``)."""
-        value = self._get(name, [])
+        value = self._get(name, required=False)
+        if value is None:
+            return
         if not isinstance(value, list):
             self.problems.add(self._path(name), f"must be a list of tables, got {_kind(value)}")
             return
@@ -171,7 +222,7 @@ class Table:
             self.problems.add(self._path(name), "unknown key")
 
 
-def _secret_from_file(name: Any, key: str, problems: Problems) -> Secret | None:
+def _secret_from_file(name: object, key: str, problems: Problems) -> Secret | None:
     if not isinstance(name, str) or not name:
         problems.add(key, f"must be a file path, got {_kind(name)}")
         return None
@@ -193,7 +244,7 @@ def _secret_from_file(name: Any, key: str, problems: Problems) -> Secret | None:
     return Secret(value, f"file {path}")
 
 
-def _secret_from_env(name: Any, key: str, problems: Problems) -> Secret | None:
+def _secret_from_env(name: object, key: str, problems: Problems) -> Secret | None:
     if not isinstance(name, str) or not name:
         problems.add(key, f"must be an environment variable name, got {_kind(name)}")
         return None
@@ -204,7 +255,7 @@ def _secret_from_env(name: Any, key: str, problems: Problems) -> Secret | None:
     return Secret(value, f"env {name}")
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, dict):

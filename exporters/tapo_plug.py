@@ -29,7 +29,8 @@ def device_config(plug: PlugConfig, request_timeout: float) -> DeviceConfig:
     return DeviceConfig(
         host=plug.host,
         port_override=plug.port,
-        timeout=request_timeout,  # type: ignore[arg-type] - kasa passes it on to aiohttp
+        # kasa annotates an int but hands the seconds to aiohttp, which takes a float.
+        timeout=request_timeout,  # type: ignore[arg-type]
         credentials=Credentials(plug.username, password),
         connection_type=DeviceConnectionParameters(
             device_family=DeviceFamily.SmartTapoPlug,

@@ -35,9 +35,9 @@ _refusals = RepeatLog(log)
 
 CONTROLLER = web.AppKey("controller", NasController)
 VERIFIER = web.AppKey("verifier", Verifier)
-INBOX = web.AppKey("inbox", InboxFlusher | None)
+INBOX: web.AppKey[InboxFlusher | None] = web.AppKey("inbox")
 # Without [inbox]: the one shared, recent count of the inbox folder (with it: the flusher's).
-USAGE = web.AppKey("usage", RecentCount)
+USAGE: web.AppKey[RecentCount[tuple[int, int] | None]] = web.AppKey("usage")
 
 GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
 COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")

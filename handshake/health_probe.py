@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import time
 from dataclasses import dataclass
 
 import aiohttp
+
+from balupi.http_client import HttpError, HttpTimeout, fetch, make_session
+
+# BaluHost's health answer is a few hundred bytes; anything far bigger is not a health answer.
+MAX_ANSWER_BYTES = 64 * 1024
 
 # Errors of this process, not of the NAS: no descriptor or memory left for the probe's socket.
 _LOCAL_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -36,23 +40,20 @@ class HealthProbe:
     async def probe(self) -> ProbeResult:
         if self._session is None:
             # One warm keep-alive connection for the heartbeat, not a new one every probe.
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=2), raise_for_status=False
-            )
+            self._session = make_session(self.timeout, connections=2)
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.timeout):
-                async with self._session.get(self.url) as answer:
-                    await answer.read()
-                    ok = 200 <= answer.status < 300
-                    error = None if ok else f"HTTP {answer.status}"
-        except TimeoutError:
+            answer = await fetch(self._session, "GET", self.url, limit=MAX_ANSWER_BYTES)
+            ok = answer.ok
+            error = None if ok else f"HTTP {answer.status}"
+        except HttpTimeout:
             ok, error = False, f"no answer within {self.timeout} s"
-        except (aiohttp.ClientError, OSError) as err:
-            seconds = time.perf_counter() - started
-            if _local_errno(err):
+        except HttpError as err:
+            cause = getattr(err, "cause", None)
+            if cause is not None and _local_errno(cause):
+                seconds = time.perf_counter() - started
                 return ProbeResult(False, seconds, f"cannot probe from here: {err}", local=True)
-            ok, error = False, f"{type(err).__name__}: {err}"
+            ok, error = False, str(err)
         return ProbeResult(ok, time.perf_counter() - started, error)
 
     async def close(self) -> None:

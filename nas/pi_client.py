@@ -16,11 +16,14 @@ from typing import Any
 import aiohttp
 
 from balupi.handshake.signing import sign
+from balupi.http_client import HttpError, HttpTimeout, fetch, make_session
 
 log = logging.getLogger("balupi.nas")
 
 GOING_OFFLINE = "/api/handshake/nas-going-offline"
 COMING_ONLINE = "/api/handshake/nas-coming-online"
+# The Pi's answers to the NAS are a few hundred bytes.
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 class NotAcknowledged(Exception):
@@ -42,17 +45,20 @@ async def call_pi(
     if body is not None:
         data = json.dumps(body).encode()  # default separators: BaluHost's quirk
         headers["Content-Type"] = "application/json"
+    url = pi_url.rstrip("/") + path
     try:
-        async with asyncio.timeout(timeout):
-            async with session.post(pi_url.rstrip("/") + path, data=data, headers=headers) as r:
-                text = await r.text()
-                if r.status != 200:
-                    raise NotAcknowledged(f"{path}: HTTP {r.status}: {text[:300]}")
-                answer = json.loads(text)
-    except TimeoutError:
+        reply = await fetch(
+            session, "POST", url, limit=MAX_ANSWER_BYTES, timeout=timeout, data=data,
+            headers=headers,
+        )  # fmt: skip
+    except HttpTimeout:
         raise NotAcknowledged(f"{path}: no answer within {timeout} s") from None
-    except aiohttp.ClientError as err:
-        raise NotAcknowledged(f"{path}: {type(err).__name__}: {err}") from None
+    except HttpError as err:
+        raise NotAcknowledged(f"{path}: {err}") from None
+    if reply.status != 200:
+        raise NotAcknowledged(f"{path}: HTTP {reply.status}: {reply.text()[:300]}")
+    try:
+        answer = reply.json()
     except ValueError:
         raise NotAcknowledged(f"{path}: the answer is not JSON") from None
     if not isinstance(answer, dict) or answer.get("acknowledged") is not True:
@@ -75,7 +81,7 @@ async def call_until_acknowledged(
     """
     deadline = time.monotonic() + total_seconds
     delay, attempt = 0.25, 0
-    async with aiohttp.ClientSession() as session:
+    async with make_session(attempt_seconds) as session:
         while True:
             attempt += 1
             left = deadline - time.monotonic()

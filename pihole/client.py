@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json as json_module
 import logging
 from typing import Any
 
 import aiohttp
 
+from balupi.http_client import AnswerTooLarge, HttpTimeout, HttpUnreachable, fetch, make_session
 from balupi.pihole import errors
 from balupi.pihole.records import (
     addresses_of,
@@ -33,6 +33,8 @@ log = logging.getLogger("balupi.pihole")
 
 SID_HEADER = "X-FTL-SID"
 _NO_AUTH = ""  # Pi-hole without a password (or trusting localhost): no session id to send
+# Pi-hole's biggest answers (dns.hosts, top lists, the whole config) are tens of kB.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 
 class PiholeClient:
@@ -41,7 +43,7 @@ class PiholeClient:
         self.where = f"Pi-hole at {self.url}"
         self._api = f"{self.url}/api"
         self._password = password
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._timeout = request_timeout
         self._http: aiohttp.ClientSession | None = None
         self._sid: str | None = None
         self._login_task: asyncio.Task[str] | None = None
@@ -225,25 +227,26 @@ class PiholeClient:
     ) -> tuple[int, Any]:
         headers = {SID_HEADER: sid} if sid else {}
         try:
-            http = self._client()
-            async with http.request(
-                method, self._api + path, json=json, params=params, headers=headers
-            ) as answer:
-                text = await answer.text()
-                status = answer.status
-        except TimeoutError:
+            answer = await fetch(
+                self._client(), method, self._api + path, limit=MAX_ANSWER_BYTES,
+                json=json, params=params, headers=headers,
+            )  # fmt: skip
+        except HttpTimeout:
             raise errors.PiholeTimeout(
                 f"{self.where} did not answer {method} {path} within "
-                f"{self._timeout.total:g} s (pihole.request_timeout_seconds)"
+                f"{self._timeout:g} s (pihole.request_timeout_seconds)"
             ) from None
-        except aiohttp.ClientError as err:
+        except HttpUnreachable as err:
             raise errors.PiholeUnreachable(
-                f"cannot reach {self.where}: {err or type(err).__name__}"
+                f"cannot reach {self.where}: {err.cause or type(err.cause).__name__}"
             ) from None
-        if not text:
+        except AnswerTooLarge as err:
+            raise errors.PiholeProtocolError(f"{self.where}: {method} {path}: {err}") from None
+        status = answer.status
+        if not answer.body:
             return status, None
         try:
-            return status, json_module.loads(text)
+            return status, answer.json()
         except ValueError:
             if status >= 400:
                 return status, None  # an error page: the status says enough
@@ -254,9 +257,7 @@ class PiholeClient:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(
-                timeout=self._timeout, headers={"User-Agent": "balupi"}
-            )
+            self._http = make_session(self._timeout)
         return self._http
 
     async def logout(self) -> None:
@@ -264,7 +265,7 @@ class PiholeClient:
         task = self._login_task
         if task is not None and not task.done():
             with contextlib.suppress(Exception):  # a login in flight: wait for its sid
-                await asyncio.wait_for(asyncio.shield(task), self._timeout.total)
+                await asyncio.wait_for(asyncio.shield(task), self._timeout)
         sid, self._sid = self._sid, None
         if not sid:
             return

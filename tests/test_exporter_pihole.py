@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from balupi.config import ExporterConfig
@@ -35,8 +36,8 @@ EKO_NAMES = [
 EXPORTER = ExporterConfig(deadline_seconds=9.0, deadline_margin_seconds=0.5)
 
 
-def collector(url: str, password: str = PASSWORD, **kw) -> PiholeCollector:
-    config = PiholeConfig(url=url, password=Secret(password, "test"), **kw)
+def collector(url: str, password: str = PASSWORD, *, top_items: int = 0) -> PiholeCollector:
+    config = PiholeConfig(url=url, password=Secret(password, "test"), top_items=top_items)
     return PiholeCollector(config, query_limit=EXPORTER.deadline_seconds)
 
 
@@ -60,7 +61,7 @@ async def sim():
     await running.stop()
 
 
-async def scrape(client, **headers) -> dict[str, list]:
+async def scrape(client: TestClient, **headers: str) -> dict[str, list]:
     answer = await client.get("/metrics", params={"collect[]": "pihole"}, headers=headers)
     assert answer.status == 200
     return samples(await answer.text())
@@ -198,7 +199,7 @@ async def test_exporter_process_logs_out_on_sigterm(sim, tmp_path):
             assert len(sim.pihole.sessions.open()) == 1
         finally:
             await asyncio.to_thread(proc.stop)
-        assert proc.proc.returncode == 0, proc.log_tail()
+        assert proc.proc is not None and proc.proc.returncode == 0, proc.log_tail()
         assert sim.pihole.sessions.open() == []
     assert "logged out" in (tmp_path / "exporter.log").read_text()
     assert PASSWORD not in (tmp_path / "exporter.log").read_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from balupi.handshake.states import NasState
@@ -22,7 +23,7 @@ async def post(client, path, body, **kw):
     return await client.post(path, data=data, headers=headers)
 
 
-async def online_counter(client) -> float:
+async def online_counter(client: TestClient) -> float:
     text = await (await client.get("/metrics")).text()
     for family in text_string_to_metric_families(text):
         if family.name == "balupi_nas_online_seconds":

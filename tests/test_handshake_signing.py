@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from balupi.handshake.replay_record import ReplayRecord
 from balupi.handshake.signing import SignatureError, Verifier, canonical_json, sign
 from tests.handshake_helpers import SECRET, baluhost_request
 
@@ -120,9 +121,7 @@ def test_the_secret_never_shows():
 # -- a Pi without a real-time clock (docs/robustness.md, "Replays and the Pi's clock") ----------
 
 
-def unsynced(now: float, record=None) -> tuple[Verifier, Clock]:
-    from balupi.handshake.replay_record import ReplayRecord
-
+def unsynced(now: float, record: ReplayRecord | None = None) -> tuple[Verifier, Clock]:
     clock = Clock(now)
     v = Verifier(SECRET, window_seconds=60, clock=clock, clock_synchronised=lambda: False,
                  record=record or ReplayRecord())  # fmt: skip

@@ -7,8 +7,10 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
+from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from balupi.handshake.states import NasState
@@ -20,7 +22,7 @@ SNAPSHOT = "/api/handshake/snapshot"
 
 
 @contextlib.contextmanager
-def unwritable(folder: Path):
+def unwritable(folder: Path) -> Iterator[None]:
     """``folder`` read-only: a read-only tmpfs over it as root (root ignores modes), else 0500."""
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
@@ -38,7 +40,7 @@ def unwritable(folder: Path):
             folder.chmod(0o700)
 
 
-async def failures(client) -> float:
+async def failures(client: TestClient) -> float:
     text = await (await client.get("/metrics")).text()
     for family in text_string_to_metric_families(text):
         if family.name == "balupi_snapshot_store_failures":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_a_walk_error_reaches_the_caller():
         RecentCount(walk).get()
 
 
-def fill(inbox) -> None:
+def fill(inbox: Path) -> None:
     for n in range(100):
         (inbox / f"d{n}").mkdir(parents=True)
     for n in range(FILES):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from balupi.inbox import no_replace
-from balupi.inbox.batch import plan
+from balupi.inbox.batch import Batch, plan
 from balupi.inbox.report import FileProblem
 from balupi.inbox.scan import Tree, split_ready, walk
 from balupi.inbox.staging import Staging
@@ -24,7 +24,7 @@ def make(root: Path, rels: list[str]) -> None:
         path.write_text(rel)
 
 
-def scan(inbox: Path, not_ready: tuple[str, ...] = ()):
+def scan(inbox: Path, not_ready: tuple[str, ...] = ()) -> Batch:
     tree = Tree()
     files = list(walk(str(inbox), None, tree))
     ready, _ = split_ready(files, str(inbox), 0, (set(), True))

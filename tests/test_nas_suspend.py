@@ -27,7 +27,7 @@ async def test_an_announced_suspend_is_planned_and_the_resume_brings_dns_back(ma
     assert (stack.tmp_path / "snapshot" / "snapshot.json").exists()
 
     assert await stack.nas.resume() == "resume: acknowledged"
-    assert stack.controller.state is NasState.ONLINE
+    assert stack.controller.status().nas_state is NasState.ONLINE
     await until_dig(stack.dnsmasq.port, NAS_IP, timeout=2)
     assert NasState.UNREACHABLE not in seen and stack.controller.status().takeovers == 0
 

@@ -102,7 +102,7 @@ async def test_the_sleep_unit_announces_suspend_and_resume(make_stack, tmp_path)
     await until_dig(stack.dnsmasq.port, PI_IP)
     assert (stack.tmp_path / "snapshot" / "snapshot.json").exists()
     assert await run_line(sleep["ExecStop"][0], pi, tmp_path) == 0
-    assert stack.controller.state is NasState.ONLINE
+    assert stack.controller.status().nas_state is NasState.ONLINE
     await until_dig(stack.dnsmasq.port, NAS_IP)
     # With the Pi down the suspend still goes on (the "-"), and so does the resume later.
     closed = f"http://127.0.0.1:{free_port()}"

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -213,14 +214,16 @@ class SimulatedNas:
             self.healthy_since = None
 
     @web.middleware
-    async def _hang_middleware(self, request: web.Request, handler):
+    async def _hang_middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if self.hung.is_set():
             # No answer until the simulated NAS goes down; the client's timeout ends it first.
             await self._unhang.wait()
             raise web.HTTPServiceUnavailable()
         return await handler(request)
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

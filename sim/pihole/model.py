@@ -199,7 +199,7 @@ def _array(tree: dict[str, Any], path: list[str]) -> list[str]:
         raise ConfigRefused("Invalid path depth", f"{'/'.join(path)} is not an array here")
     for key in path:
         tree = tree[key]
-    return list(tree)  # type: ignore[arg-type]
+    return list(tree)
 
 
 def _local_ttl(lines: list[str]) -> int:

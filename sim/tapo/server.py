@@ -14,7 +14,7 @@ import math
 import socket
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -368,7 +368,7 @@ def _bad_request(message: str) -> web.StreamResponse:
     return web.json_response({"error": message}, status=400)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
