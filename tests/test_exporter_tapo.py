@@ -286,3 +286,27 @@ async def test_a_slow_plug_leaves_no_unretrieved_task_errors_in_the_log(
         gc.collect()  # where asyncio reports a task's exception nobody read
     server.delay_seconds = 0
     assert "never retrieved" not in caplog.text, caplog.text
+
+
+async def test_a_plug_that_sends_a_huge_answer_is_refused_unread(plugs, aiohttp_client):
+    import resource
+
+    server = await plugs(power_watts=30.0)
+    client = await aiohttp_client(exporter_app([plug_config("nas", server)], deadline=5))
+    assert (await scrape(client)).value("tapo_up", plug="nas") == 1
+    server.huge_answer_bytes = 512 * 1024 * 1024  # 512 MiB, streamed without a length
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    s = await scrape(client)
+    assert s.value("tapo_up", plug="nas") == 0
+    # python-kasa turns a failed query of a connected plug into its own error code, so the
+    # reason may be "protocol"; a refused handshake keeps "answer_too_large".
+    reasons = {dict(k[1]).get("reason") for k in s.samples if k[0] == "tapo_read_errors_total"}
+    assert reasons & {"answer_too_large", "protocol"}, reasons
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mib < 64, grown_mib  # read up to the bound, not the half gigabyte
+    server.huge_answer_bytes = 0
+    for _ in range(5):
+        if (await scrape(client)).value("tapo_up", plug="nas") == 1:
+            break
+    else:
+        pytest.fail("the plug did not come back after its answers were normal again")
