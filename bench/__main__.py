@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench.handshake_switch",
     "bench.prometheus_history",
     "bench.inbox_flush",
+    "bench.refusal_cost",
 ]
 
 
