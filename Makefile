@@ -8,14 +8,14 @@ BIN := $(VENV)/bin
 demo: system-deps venv
 	$(BIN)/python -m balupi.devstack.demo
 
-test: system-deps venv frontend-test frontend-check
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: system-deps lint frontend-test frontend-check
 	$(BIN)/pytest
 
+# mypy's settings and the files it checks (balupi, tests, bench): pyproject.toml's [tool.mypy].
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: system-deps venv
 	$(BIN)/python -m bench
