@@ -9,14 +9,14 @@ BIN := $(VENV)/bin
 demo: system-deps venv
 	$(BIN)/python -m balupi.devstack.demo
 
-test: system-deps venv frontend-test frontend-check e2e-deps
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: system-deps lint frontend-test frontend-check e2e-deps
 	$(BIN)/pytest
 
+# mypy's settings and the files it checks (balupi, tests, bench): pyproject.toml's [tool.mypy].
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: system-deps venv e2e-deps
 	$(BIN)/python -m bench

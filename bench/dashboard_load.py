@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from balupi.devstack.dashboard_stack import DashboardStack, running_stack
@@ -32,7 +33,7 @@ def every_panel_has_data(stack: DashboardStack) -> None:
     wait_for(lambda: (stack.snapshot_dir / "snapshot.json").exists(), 30, "the NAS's snapshot")
     stack.nas_control("revive")
     for rule in ("balupi:energy_kwh:increase1d", "balupi:nas_power_watts:avg_online_1d"):
-        wait_for(lambda r=rule: stack.prometheus.query(r), 60, f"{rule} evaluated")
+        wait_for(partial(stack.prometheus.query, rule), 60, f"{rule} evaluated")
 
 
 def measure(

@@ -111,8 +111,8 @@ async def run(scrapes: int, workdir: Path) -> None:
         done = sequential.requests + concurrent.requests + 5
         await load(url, requests=max(0, scrapes - done), concurrency=8, progress="scrapes")
         await load(floor_url, requests=1000, concurrency=8)
-        exporter_rss = rss_mib(exporter.proc.pid)
-        floor_rss = rss_mib(floor.proc.pid)
+        exporter_rss = rss_mib(exporter.pid)
+        floor_rss = rss_mib(floor.pid)
         print(f"balupi-exporter RSS {exporter_rss:6.1f} MiB")
         print(f"floor process RSS   {floor_rss:6.1f} MiB  (aiohttp + prometheus-client + kasa)")
         print(f"above the floor     {exporter_rss - floor_rss:6.1f} MiB  (target: within 6 MiB; "

@@ -289,8 +289,8 @@ async def memory(workdir: Path, calls: int) -> None:
             await asyncio.sleep(0.5)  # polling a condition with a bound
         await api_calls(part.url, calls)
         await load(f"http://127.0.0.1:{floor_port}/api/health", requests=calls, concurrency=8)
-        service_rss = rss_mib(part.service.proc.pid)
-        floor_rss = rss_mib(floor.proc.pid)
+        service_rss = rss_mib(part.service.pid)
+        floor_rss = rss_mib(floor.pid)
         beats = part.heartbeats()
         print(f"balupi-handshake RSS {service_rss:6.1f} MiB  after {beats:.0f} heartbeats and "
               f"{calls} API calls")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -32,7 +33,12 @@ class PiholeCollector:
         self.last_failure: str | None = None
 
     async def _read(self) -> PiholeReading:
-        return await read_pihole(self.client, self.config.top_items)
+        try:
+            return await read_pihole(self.client, self.config.top_items)
+        except (TypeError, ValueError, AttributeError, KeyError) as err:
+            # An answer of the wrong shape (a list for an object, text for a count) is Pi-hole
+            # not readable: pihole_up 0 with a reason, not a collector that fails.
+            raise PiholeError(f"{self.client.where}: unexpected answer: {err}") from err
 
     async def collect(self, timeout: float) -> list[Metric]:
         started = time.perf_counter()
@@ -135,9 +141,7 @@ class _Families:
         if reading is None:
             return  # a missing reading is an absent sample, never 0
         summary = reading.summary
-        queries = summary.get("queries") if isinstance(summary.get("queries"), dict) else {}
-        clients = summary.get("clients") if isinstance(summary.get("clients"), dict) else {}
-        gravity = summary.get("gravity") if isinstance(summary.get("gravity"), dict) else {}
+        queries, clients, gravity = (_part(summary, k) for k in ("queries", "clients", "gravity"))
         for family, source, key in (
             (self.blocked_domains, gravity, "domains_being_blocked"),
             (self.queries, queries, "total"),
@@ -181,3 +185,9 @@ class _Families:
             self.top_ads, self.top_sources, self.destinations, self.seats, self.seats_max,
             self.logins, self.errors, self.duration,
         ]  # fmt: skip
+
+
+def _part(summary: Mapping[str, object], key: str) -> dict[str, object]:
+    """One object of Pi-hole's summary; empty when Pi-hole left it out or sent another type."""
+    value = summary.get(key)
+    return value if isinstance(value, dict) else {}

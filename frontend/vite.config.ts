@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
 import { OTHER_SOURCES, QUERIES } from "./src/queryPlan.ts";
+import { MAX_POINTS, NICE_STEPS, SCRAPE_INTERVAL_SECONDS } from "./src/range.ts";
 
 const DEMO_SNAPSHOT_DIR = resolve(import.meta.dirname, "../.demo/handshake/snapshot");
 
@@ -37,7 +38,18 @@ function queryPlanJson(): Plugin {
     name: "balupi-query-plan",
     apply: "build",
     generateBundle() {
-      const plan = { queries: Object.values(QUERIES), other_sources: OTHER_SOURCES };
+      const plan = {
+        placeholders: {
+          $step: "a range query's step in seconds ([$steps] becomes [300s])",
+          $today: "seconds since the browser's local midnight ([$todays] becomes [45000s])",
+        },
+        // How a chart picks its step and refreshes (src/range.ts): the smallest nice step with
+        // at most max_points points; end = the next multiple of the step after now; a "tail"
+        // refresh asks from the previous end to the new one.
+        charts: { max_points: MAX_POINTS, nice_steps_seconds: NICE_STEPS, min_step_seconds: SCRAPE_INTERVAL_SECONDS },
+        queries: Object.values(QUERIES),
+        other_sources: OTHER_SOURCES,
+      };
       this.emitFile({
         type: "asset",
         fileName: "query-plan.json",

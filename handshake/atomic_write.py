@@ -7,7 +7,9 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, keep_previous: Path | None = None):
+def write_atomic(
+    path: Path, data: bytes, *, mode: int = 0o644, keep_previous: Path | None = None
+) -> None:
     """Write ``data`` to ``path`` through a synced temp file and a rename.
 
     With ``keep_previous`` the old file is first hard-linked there, so the last good version

@@ -27,8 +27,11 @@ def check_config(config: Config) -> str | None:
 
 
 def build(config: Config) -> Listening:
+    handshake = config.handshake
+    if handshake is None:  # check_config refuses such a config before build is called
+        raise RuntimeError(check_config(config))
     backend = build_dns_backend(config)
-    host, port = config.handshake.listen_host, config.handshake.listen_port
+    host, port = handshake.listen_host, handshake.listen_port
     return Listening(
         build_service(config, backend).app, host, port,
         f"listening on http://{host}:{port}/api/ (DNS backend {backend.name})",

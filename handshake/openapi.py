@@ -17,22 +17,20 @@ _ERROR = {
         }
     },
 }
-_SIGNED = [{"balupiTimestamp": [], "balupiSignature": []}]
+_SIGNED: list[dict[str, list[str]]] = [{"balupiTimestamp": [], "balupiSignature": []}]
 _SIGNED_ERRORS = {
     "400": {**_ERROR, "description": "invalid snapshot (not a JSON object, unknown version)"},
     "401": {**_ERROR, "description": "missing, wrong, stale, future or replayed signature"},
     "413": {**_ERROR, "description": "body larger than handshake.snapshot_max_bytes"},
 }
 _SNAPSHOT_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}
-_ACK = {
-    "type": "object",
-    "properties": {
-        "acknowledged": {"const": True},
-        "nas_state": {"$ref": "#/components/schemas/NasState"},
-        "dns_switched": {"type": "boolean"},
-        "dns_error": {"type": ["string", "null"]},
-    },
+_ACK_PROPERTIES: dict[str, object] = {
+    "acknowledged": {"const": True},
+    "nas_state": {"$ref": "#/components/schemas/NasState"},
+    "dns_switched": {"type": "boolean"},
+    "dns_error": {"type": ["string", "null"]},
 }
+_ACK = {"type": "object", "properties": _ACK_PROPERTIES}
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -40,7 +38,7 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _going_offline() -> dict:
-    props = {**_ACK["properties"], "snapshot_stored": {"type": "boolean"}}
+    props = {**_ACK_PROPERTIES, "snapshot_stored": {"type": "boolean"}}
     return {
         "post": {
             "summary": "The NAS announces its shutdown (BaluHost's shutdown hook)",
@@ -60,7 +58,7 @@ def _going_offline() -> dict:
 
 def _coming_online() -> dict:
     props = {
-        **_ACK["properties"],
+        **_ACK_PROPERTIES,
         "inbox_flush_started": {"type": "boolean"},
         "inbox_flushed": {"type": "boolean"},
         "files_transferred": {"type": "integer"},

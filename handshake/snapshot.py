@@ -63,5 +63,10 @@ def store_snapshot(folder: Path, body: bytes) -> None:
     write_atomic(folder / LATEST, body, keep_previous=folder / PREVIOUS)
 
 
+_JSON_NAMES: dict[type, str] = {str: "a string", dict: "an object"}
+
+
 def _json_type(kind: type | tuple[type, ...]) -> str:
-    return {str: "a string", dict: "an object"}.get(kind, str(kind))  # type: ignore[arg-type]
+    if isinstance(kind, tuple):
+        return " or ".join(_json_type(k) for k in kind)
+    return _JSON_NAMES.get(kind, kind.__name__)

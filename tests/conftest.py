@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from balupi.config import Config
 from balupi.devstack.dnsmasq import Dnsmasq
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.sshd import SshServer
+from balupi.handshake.controller import NasController
 from balupi.handshake.hostsfile_backend import HostsFileBackend
 from balupi.handshake.service import Service, build_service
 from balupi.sim.nas.server import NasSimConfig, SimulatedNas
@@ -47,12 +52,29 @@ class Stack:
     config: Config
     dnsmasq: Dnsmasq
     nas: SimulatedNas
+    connect: Callable[[web.Application], Awaitable[TestClient]]  # pytest-aiohttp's client
     service: Service | None = None
-    client: object | None = None
+    client: TestClient | None = None
+    # What the service is told about its wall clock (NTP synchronised or not); tests may flip it.
+    clock_synced: bool = True
+    wall_offset: float = 0.0  # added to the service's wall clock: a stale or stepped clock
 
     @property
-    def controller(self):
+    def controller(self) -> NasController:
+        assert self.service is not None, "make_stack starts the service"
         return self.service.controller
+
+    async def start(self) -> None:
+        """(Re)starts the service on the same state file."""
+        config = load(self.config_path)
+        assert config.dns is not None  # write_config writes [dns]
+        self.service = build_service(
+            config, HostsFileBackend(config.dns.hostsfile),
+            clock_synchronised=lambda: self.clock_synced,
+            clock=lambda: time.time() + self.wall_offset,
+        )  # fmt: skip
+        self.client = await self.connect(self.service.app)
+        self.nas.config.pi_url = str(self.client.make_url("")).rstrip("/")
 
 
 @pytest.fixture
@@ -76,16 +98,8 @@ async def make_stack(tmp_path, dnsmasq, aiohttp_client):
         )  # fmt: skip
         await sim.start()
         made.append(sim)
-        stack = Stack(tmp_path, path, load(path), dnsmasq, sim)
-
-        async def start() -> None:
-            config = load(path)
-            stack.service = build_service(config, HostsFileBackend(config.dns.hostsfile))
-            stack.client = await aiohttp_client(stack.service.app)
-            sim.config.pi_url = str(stack.client.make_url("")).rstrip("/")
-
-        stack.start = start
-        await start()
+        stack = Stack(tmp_path, path, load(path), dnsmasq, sim, aiohttp_client)
+        await stack.start()
         return stack
 
     yield make

@@ -22,7 +22,7 @@ def missing_tools() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def dashboard_stack(tmp_path_factory) -> Iterator[DashboardStack]:
+def dashboard_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
     if missing := missing_tools():
         pytest.skip(f"{', '.join(missing)} missing: run make system-deps")
     with running_stack(tmp_path_factory.mktemp("dashboard")) as stack:

@@ -84,7 +84,7 @@ def load(path: Path) -> Config:
 
 def baluhost_request(
     path: str, body: dict | None, *, secret: str = SECRET, ts: float | None = None
-):
+) -> tuple[dict[str, str], bytes]:
     """(headers, bytes) exactly as BaluHost's httpx client sends them: the hash covers the
     canonical JSON, the bytes on the wire use json.dumps's default separators."""
     timestamp = str(int(time.time() if ts is None else ts))

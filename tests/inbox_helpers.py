@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from balupi.config_inbox import InboxConfig
 from balupi.devstack.sshd import SshServer, descendants
@@ -16,6 +17,16 @@ from balupi.inbox import InboxMover
 from balupi.inbox.rsync_command import PARTIAL_DIR
 
 _RSYNC_TEMP = re.compile(r"^\..+\.[A-Za-z0-9]{6}$")
+
+
+class ConfigChanges(TypedDict, total=False):
+    """What a test changes in the box's InboxConfig for one mover."""
+
+    path: Path
+    staging_path: Path
+    nas_port: int
+    settle_seconds: float
+    bandwidth_limit_kib: int
 
 
 @dataclass
@@ -27,7 +38,7 @@ class Box:
     nas: Path
     config: InboxConfig
 
-    def mover(self, **changes: object) -> InboxMover:
+    def mover(self, **changes: Unpack[ConfigChanges]) -> InboxMover:
         return InboxMover(replace(self.config, **changes))
 
 

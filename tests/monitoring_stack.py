@@ -8,6 +8,7 @@ sleep and woken once, so the wake, asleep-power and snapshot series exist too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shutil
 import sys
@@ -130,7 +131,7 @@ def _sleep_and_wake(prometheus: Prometheus, p: dict[str, int]) -> None:
     last = ("balupi:nas_wakes:increase1d", "balupi:energy_cost:increase30d",
             "balupi:nas_power_watts:avg_asleep_1d", "balupi:pihole_blocked:ratio")  # fmt: skip
     for rule in last:
-        wait_for(lambda rule=rule: has(rule), 30, f"{rule} evaluated")
+        wait_for(functools.partial(has, rule), 30, f"{rule} evaluated")
 
 
 @contextlib.contextmanager
@@ -154,7 +155,7 @@ def running_stack(work: Path) -> Iterator[MonitoringStack]:
 
 
 @pytest.fixture(scope="session")
-def monitoring_stack(tmp_path_factory) -> Iterator[MonitoringStack]:
+def monitoring_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonitoringStack]:
     for tool in ("prometheus", "prometheus-node-exporter"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is missing: run make system-deps")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from balupi.devstack.ports import free_port
 from balupi.pihole.client import PiholeClient
@@ -31,7 +33,9 @@ class RunningSim:
         await self.runner.cleanup()
 
 
-async def start_sim(settings: SimSettings | None = None, *, middlewares=()) -> RunningSim:
+async def start_sim(
+    settings: SimSettings | None = None, *, middlewares: Iterable[Middleware] = ()
+) -> RunningSim:
     settings = settings or SimSettings(password=PASSWORD, app_password=APP_PASSWORD)
     pihole = SimulatedPihole(settings)
     runner = web.AppRunner(make_app(pihole, middlewares=middlewares), access_log=None)
@@ -53,7 +57,9 @@ async def dig(name: str, port: int) -> list[str]:
     return [line for line in out.decode().split() if line and line[0].isdigit()]
 
 
-async def until(condition, *, timeout: float = 5.0, what: str = "condition") -> None:
+async def until(
+    condition: Callable[[], object], *, timeout: float = 5.0, what: str = "condition"
+) -> None:
     """Poll ``condition`` (sync or async) with a bound: never a bare sleep as synchronisation."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

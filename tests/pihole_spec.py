@@ -7,6 +7,7 @@ The description is a reference, not part of the project: where it is absent the 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ class SpecValidator:
         self.checked: list[tuple[str, str, int]] = []
 
     @web.middleware
-    async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
+    async def middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         body = await request.read()  # aiohttp keeps it for the handler
         response = await handler(request)
         if request.path.startswith("/api/"):
@@ -50,7 +53,9 @@ class SpecValidator:
     def _check(self, request: web.Request, body: bytes, response: web.StreamResponse) -> None:
         from openapi_core.testing import MockRequest, MockResponse
 
-        pattern = request.match_info.route.resource.canonical  # e.g. /api/config/{element}
+        resource = request.match_info.route.resource
+        assert resource is not None  # every route of the simulator has one
+        pattern = resource.canonical  # e.g. /api/config/{element}
         # The spec's server template needs an explicit host and port; FTL's path is /api/...
         mock = MockRequest(
             "http://pi.hole:80",
@@ -61,7 +66,7 @@ class SpecValidator:
             args=dict(request.query),
             headers=dict(request.headers),
             data=body or None,
-            content_type=request.content_type if body else None,
+            content_type=request.content_type if body else "",  # no body: no media type
         )
         what = f"{request.method} {request.path_qs}"
         result = self.spec.unmarshal_request(mock)
@@ -71,7 +76,7 @@ class SpecValidator:
         self.checked.append((request.method, pattern, status))
         raw = getattr(response, "body", None) or b""
         answer = MockResponse(
-            bytes(raw), status_code=status, content_type=response.content_type if raw else None
+            bytes(raw), status_code=status, content_type=response.content_type if raw else ""
         )
         try:
             self.spec.validate_response(mock, answer)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from balupi.config import ExporterConfig, PlugConfig, TapoConfig
@@ -58,7 +60,7 @@ def parse(status: int, text: str) -> Scrape:
     return scrape
 
 
-async def start_plug(**model_args) -> TapoSimServer:
+async def start_plug(**model_args: Any) -> TapoSimServer:
     transport = model_args.pop("transport", "klap")
     server = TapoSimServer(
         SimulatedP110(**model_args), username=USER, password=PASSWORD, transport=transport
@@ -78,7 +80,7 @@ def plug_config(name: str, server: TapoSimServer, *, password: str = PASSWORD,
 def exporter_app(
     plugs: list[PlugConfig], *, deadline: float = 2.0, request_timeout: float = 1.0,
     price_per_kwh: float | None = None,
-):  # fmt: skip
+) -> web.Application:  # fmt: skip
     config = ExporterConfig(deadline_seconds=deadline, deadline_margin_seconds=0.2)
     tapo = TapoConfig(
         plugs=tuple(plugs), request_timeout_seconds=request_timeout, price_per_kwh=price_per_kwh

@@ -26,11 +26,12 @@ def test_example_config_is_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     config = load_config(REPO / "config" / "balupi.example.toml")
     assert config.exporter.listen_port == 9877
+    assert config.pihole is not None and config.pihole.password is not None
     assert config.pihole.password.reveal() == "app-password"
-    assert config.dns.backend == "pihole"
+    assert config.dns is not None and config.dns.backend == "pihole"
     (plug,) = config.tapo.plugs
     assert plug.name == "nas" and plug.transport == "klap" and plug.port is None
-    assert plug.password.reveal() == "s3cret"
+    assert plug.password is not None and plug.password.reveal() == "s3cret"
 
 
 def test_empty_file_gives_defaults(tmp_path):
@@ -100,6 +101,7 @@ def test_secret_from_env_and_file_never_shows(tmp_path, monkeypatch):
         """,
     )
     a, b = load_config(path).tapo.plugs
+    assert a.password is not None and b.password is not None
     assert a.password.reveal() == "hunter2" and b.password.reveal() == "filepw"
     for shown in (repr(a), str(a), repr(b), repr(load_config(path))):
         assert "hunter2" not in shown and "filepw" not in shown
@@ -216,6 +218,7 @@ def test_a_service_reads_only_its_own_secrets(tmp_path, monkeypatch):
         load_config(path)  # check-config reads them all
     assert len(caught.value.problems) == 2
     config = load_config(path, secrets_for=("handshake",))
+    assert config.pihole is not None
     assert config.tapo.plugs[0].password is None and config.pihole.password is None
     with pytest.raises(ConfigError) as caught:
         load_config(path, secrets_for=("tapo",))

@@ -37,6 +37,7 @@ def test_minimal_config_gets_the_documented_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("BALUPI_TEST_HANDSHAKE_SECRET", "0123456789abcdef0123")
     config = load_config(write(tmp_path, MINIMAL))
     h, n, d = config.handshake, config.nas, config.dns
+    assert h is not None and n is not None and d is not None and h.secret is not None
     assert (h.listen_host, h.listen_port) == ("127.0.0.1", 8000)
     assert h.secret.reveal() == "0123456789abcdef0123"
     assert "0123456789abcdef0123" not in repr(config)

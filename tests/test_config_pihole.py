@@ -27,6 +27,7 @@ def test_defaults_and_password_from_env(tmp_path, monkeypatch):
             '[pihole]\nurl = "http://127.0.0.1:8080/"\npassword_env = "BALUPI_TEST_PIHOLE"\n',
         )
     ).pihole
+    assert config is not None and config.password is not None
     assert config.url == "http://127.0.0.1:8080"
     assert config.hostname == "127.0.0.1"
     assert config.password.reveal() == "app-pw"
@@ -38,6 +39,7 @@ def test_api_suffix_is_accepted(tmp_path, monkeypatch):
     monkeypatch.setenv("P", "x")
     text = '[pihole]\nurl = "https://pi.hole:443/api"\npassword_env = "P"\ntop_items = 25\n'
     config = load_config(write(tmp_path, text)).pihole
+    assert config is not None
     assert config.url == "https://pi.hole:443" and config.top_items == 25
 
 

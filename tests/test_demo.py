@@ -4,6 +4,7 @@ Ctrl-C (SIGTERM) stops everything."""
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import socket
@@ -49,7 +50,8 @@ class Output:
         self._new = threading.Condition()
         threading.Thread(target=self._read, args=(proc,), daemon=True).start()
 
-    def _read(self, proc: subprocess.Popen) -> None:
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None  # started with stdout=PIPE
         for line in proc.stdout:
             with self._new:
                 self.lines.append(line)
@@ -132,7 +134,7 @@ def test_demo_end_to_end(tmp_path):
         # Only a sample written by this run counts: .demo keeps earlier runs' history.
         for rule in ("balupi:energy_kwh:increase1d", "balupi:nas_online_seconds:increase1h"):
             fresh = f"{rule} and timestamp({rule}) > {started:.0f}"
-            wait_for(lambda q=fresh: prometheus_has(q), 150, f"{rule} recorded")
+            wait_for(functools.partial(prometheus_has, fresh), 150, f"{rule} recorded")
 
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)

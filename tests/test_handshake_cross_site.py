@@ -9,13 +9,15 @@ import pytest
 from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from balupi.handshake.states import NasState
 from balupi.sim.nas.server import EXAMPLE_SNAPSHOT
+from tests.conftest import Stack
 from tests.handshake_helpers import baluhost_request, until
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EVIL = "http://evil.example"
 
 
-def origin_of(stack) -> str:
+def origin_of(stack: Stack) -> str:
+    assert stack.client is not None
     return str(stack.client.make_url("")).rstrip("/")
 
 

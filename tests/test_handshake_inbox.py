@@ -4,7 +4,11 @@ on demand from the API; status and /metrics show it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
 
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.handshake.cross_site import DASHBOARD_HEADERS
@@ -29,8 +33,8 @@ async def stack(tmp_path, dnsmasq, sshd, aiohttp_client):
         tmp_path, nas_port=nas_port, wol_port=wol_port, hosts_file=dnsmasq.hosts_file,
         pid_file=dnsmasq.pid_file,
     )  # fmt: skip
-    with path.open("a") as config:
-        config.write(
+    with path.open("a") as toml:
+        toml.write(
             f"""
 [inbox]
 path = "{inbox}"
@@ -51,6 +55,7 @@ interval_seconds = 5
     )  # fmt: skip
     await nas.start()
     config = load(path)
+    assert config.dns is not None
     service = build_service(config, HostsFileBackend(config.dns.hostsfile))
     client = await aiohttp_client(service.app)
     try:
@@ -60,12 +65,12 @@ interval_seconds = 5
         await nas.close()
 
 
-async def signed(client, path, body):
+async def signed(client: TestClient, path: str, body: dict | None) -> ClientResponse:
     headers, data = baluhost_request(path, body)
     return await client.post(path, data=data, headers=headers)
 
 
-def drop(inbox, files: dict[str, bytes]) -> None:
+def drop(inbox: Path, files: dict[str, bytes]) -> None:
     for name, data in files.items():
         (inbox / name).parent.mkdir(parents=True, exist_ok=True)
         (inbox / name).write_bytes(data)

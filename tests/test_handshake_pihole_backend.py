@@ -4,6 +4,8 @@ switch is caught up with once it is back."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aiohttp import web
 
@@ -37,7 +39,7 @@ OTHER_RECORD = "192.0.2.99 printer.lan"
 class PiholeUnderTest:
     """The simulated Pi-hole: its API can go away and come back on the same port."""
 
-    def __init__(self, tmp_path, *, app_sudo: bool = True) -> None:
+    def __init__(self, tmp_path: Path, *, app_sudo: bool = True) -> None:
         self.dns_port, self.api_port = free_port(), free_port()
         self.model = SimulatedPihole(
             SimSettings(
@@ -60,7 +62,8 @@ class PiholeUnderTest:
         await web.TCPSite(self.runner, "127.0.0.1", self.api_port).start()
 
     async def stop_api(self) -> None:
-        await self.runner.cleanup()
+        if self.runner is not None:
+            await self.runner.cleanup()
 
     def backend(self) -> PiholeBackend:
         return PiholeBackend(PiholeConfig(url=self.url, password=Secret(APP_PASSWORD, "test")))

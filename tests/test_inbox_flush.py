@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def box(tmp_path, sshd) -> Box:
+def box(tmp_path: Path, sshd: SshServer) -> Box:
     return make_box(tmp_path, sshd)
 
 
@@ -291,7 +291,7 @@ async def test_nas_going_away_mid_flush_loses_nothing(tmp_path):
         )
         sshd.stop_all()  # the NAS is gone: listener and session
         report = await flush
-        assert report.result == FAILED and report.error.startswith("rsync exit")
+        assert report.result == FAILED and (report.error or "").startswith("rsync exit")
         assert_each_file_once(dropped, box)
         # The NAS comes back: the next flush delivers.
         sshd = SshServer(tmp_path / "sshd", port=sshd.port)
@@ -336,7 +336,8 @@ async def test_nas_disk_full_keeps_what_does_not_fit(tmp_path, sshd, small_disk)
     assert report.result in (PARTIAL, FAILED), report
     assert (box.inbox / "z-too-big.bin").exists()
     # rsync's own words, or (when its receiver ends before they arrive) the meaning of exit 11.
-    assert "No space left on device" in report.error or "is the NAS disk full?" in report.error
+    error = report.error or ""
+    assert "No space left on device" in error or "is the NAS disk full?" in error
     assert_each_file_once(dropped, box)
     # The user takes the file that can never fit: everything else goes.
     (box.inbox / "z-too-big.bin").unlink()

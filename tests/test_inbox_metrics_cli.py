@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -13,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from balupi.devstack.ports import free_port
 from balupi.devstack.sshd import SshServer
 from balupi.inbox import InboxCollector
-from tests.inbox_helpers import make_box
+from tests.inbox_helpers import Box, make_box
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +79,7 @@ async def test_metrics_follow_the_flushes(tmp_path, sshd):
     assert value == 1 and "Connection refused" in dict(key[1])["error"]
 
 
-def write_config(tmp_path, box) -> str:
+def write_config(tmp_path: Path, box: Box) -> str:
     c = box.config
     path = tmp_path / "balupi.toml"
     path.write_text(

@@ -86,6 +86,7 @@ async def test_a_file_samba_holds_open_waits(stack):
         ["smbclient", "-p", str(smbd.port), "//127.0.0.1/inbox", "-A", str(smbd.auth_file)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    assert client.stdin is not None  # stdin=PIPE
     try:
         client.stdin.write("open copying.bin\n")
         client.stdin.flush()

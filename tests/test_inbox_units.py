@@ -70,6 +70,7 @@ def test_walk_and_status_count_regular_files_only(tmp_path):
     os.mkfifo(tmp_path / "fifo")
     assert sorted(f.rel for f in walk(str(tmp_path))) == ["d/f", "g"]
     st = status(str(tmp_path))
+    assert st.oldest_age_seconds is not None
     assert (st.files, st.bytes) == (2, 6) and 0 <= st.oldest_age_seconds < 60
     (tmp_path / "empty").mkdir()
     assert status(str(tmp_path / "empty")).oldest_age_seconds is None

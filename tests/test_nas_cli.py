@@ -26,6 +26,7 @@ async def balupi_nas(*args: str, secret: str | None = SECRET) -> tuple[int, str]
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     out, _ = await proc.communicate()
+    assert proc.returncode is not None  # communicate() waits for the exit
     return proc.returncode, out.decode()
 
 
@@ -44,7 +45,7 @@ async def test_shutdown_hook_and_announce_online(make_stack, tmp_path):
 
     code, out = await balupi_nas("announce-online", "--pi-url", pi)
     assert code == 0 and "acknowledged" in out, out
-    assert stack.controller.state is NasState.ONLINE
+    assert stack.controller.status().nas_state is NasState.ONLINE  # read anew after the call
     assert SECRET not in out
 
 

@@ -4,6 +4,7 @@ Pi's, which the demo's simulators feed, and the dashboard works on the copy too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import subprocess
 from collections.abc import Iterator
 
@@ -33,7 +34,9 @@ def nas_config(pi_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def nas_prometheus(monitoring_stack: MonitoringStack, tmp_path_factory) -> Iterator[Prometheus]:
+def nas_prometheus(
+    monitoring_stack: MonitoringStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prometheus]:
     work = tmp_path_factory.mktemp("nas-prometheus")
     nas = Prometheus(work, nas_config(monitoring_stack.prometheus.url), port=free_port())
     nas.start()
@@ -59,7 +62,7 @@ def test_rules_and_raw_series_reach_the_nas(nas_prometheus):
                  f'tapo_power_watts{{plug="nas", {pi}}}',
                  f'balupi_nas_state{{state="online", {pi}}} == 1',
                  f'node_memory_MemAvailable_bytes{{job="node", {pi}}}'):  # fmt: skip
-        wait_for(lambda expr=expr: has(expr), 30, f"{expr} on the NAS")
+        wait_for(functools.partial(has, expr), 30, f"{expr} on the NAS")
     # Only what the dashboard needs: not the rest of node_exporter, not Prometheus's own.
     assert not has('{__name__=~"node_network_.*|prometheus_.*"}')
 

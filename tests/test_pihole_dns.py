@@ -4,6 +4,7 @@ dnsmasq. The answer changes, and no query in between finds no record (or two).""
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 import urllib.parse
 
@@ -48,7 +49,7 @@ async def test_switch_is_seen_by_dig_with_no_gap(sim):
     for i in range(10):
         address = f"192.168.1.{10 + i}"
         await client.set_host_record(NAME, address)
-        await until(lambda a=address: _seen(a, port), what=f"dig answer {address}")
+        await until(functools.partial(_seen, address, port), what=f"dig answer {address}")
     done.set()
     await watcher
     await client.close()

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import wakeonlan
@@ -26,7 +27,7 @@ def control(port: int, action: str | None = None) -> dict:
         return json.load(answer)
 
 
-def wait_for(condition, timeout: float = 10) -> None:
+def wait_for(condition: Callable[[], object], timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -28,6 +28,7 @@ from kasa import (
 )
 from kasa import TimeoutError as KasaTimeoutError
 from kasa.deviceconfig import DeviceConnectionParameters, DeviceEncryptionType, DeviceFamily
+from kasa.smart.modules.energy import Energy as SmartEnergy
 
 from balupi.sim.tapo.device_model import SimulatedP110
 from balupi.sim.tapo.klap import KlapCipher, KlapError, KlapServer, auth_hash, handshake2_hash
@@ -143,6 +144,7 @@ async def test_energy_grows_with_power_over_the_injected_clock(clock: FakeClock)
     plug = SimulatedP110(power_watts=100.0, now=clock)
     async with running(plug) as server, connected(kasa_config(server.port)) as dev:
         energy = dev.modules[Module.Energy]
+        assert isinstance(energy, SmartEnergy)  # its raw reading: the SMART module
         assert energy.consumption_today == 0
         clock.advance(minutes=30)
         plug.power_watts = 200.0  # the first half hour was drawn at 100 W
@@ -158,6 +160,7 @@ async def test_today_resets_at_midnight_and_month_at_the_first(clock: FakeClock)
     plug = SimulatedP110(power_watts=100.0, now=clock)
     async with running(plug) as server, connected(kasa_config(server.port)) as dev:
         energy = dev.modules[Module.Energy]
+        assert isinstance(energy, SmartEnergy)  # its raw reading: the SMART module
         clock.advance(minutes=30)
         await dev.update()
         assert energy.consumption_today == pytest.approx(0.050)

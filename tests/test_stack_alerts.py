@@ -31,7 +31,8 @@ class Webhook:
     """Alertmanager's webhook receiver: keeps every notification it is sent."""
 
     def __init__(self) -> None:
-        received = self.received = []
+        received: list[dict] = []  # Alertmanager's JSON notifications
+        self.received = received
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -40,7 +41,7 @@ class Webhook:
                 self.send_response(200)
                 self.end_headers()
 
-            def log_message(self, *args) -> None:
+            def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.integration
 
 
-def control(port: int, **changes) -> None:
+def control(port: int, **changes: object) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/sim/control", data=json.dumps(changes).encode(), method="POST"
     )
@@ -81,7 +81,7 @@ def stack(tmp_path):
             proc.stop()
 
 
-def wait_for_value(prometheus: Prometheus, expr: str, expected: float, timeout: float = 30):
+def wait_for_value(prometheus: Prometheus, expr: str, expected: float, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     seen = None
     while time.monotonic() < deadline:

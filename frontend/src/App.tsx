@@ -1,6 +1,7 @@
 // The one page: a header with the language switch, then the seven panels. Each panel polls its
 // own sources and shows its own state; a failing source never blanks the page.
 import { useEffect, useReducer } from "react";
+import { PanelBoundary } from "./components/PanelBoundary";
 import { useLanguage } from "./i18n/language";
 import type { Lang } from "./format";
 import { stateOf, useNow, useSnapshot, useStatus } from "./hooks";
@@ -19,7 +20,10 @@ export function App() {
   const now = useNow();
   const [wake, dispatch] = useReducer(wakeReducer, { kind: "idle" });
   const status = useStatus(wake.kind === "waking" || wake.kind === "sending");
-  const snapshot = useSnapshot(status.data ? status.data.last_snapshot : undefined);
+  // Without the status (the handshake service down), the snapshot is asked for anyway: nginx
+  // serves it from disk, so it stays readable while the service is away.
+  const lastSnapshot = status.data ? status.data.last_snapshot : status.isError ? "unknown" : undefined;
+  const snapshot = useSnapshot(lastSnapshot);
 
   useEffect(() => {
     if (status.data) dispatch({ type: "status", status: status.data, now: Date.now() });
@@ -46,13 +50,27 @@ export function App() {
         </div>
       </header>
       <main id="panels" className="grid">
-        <NasPanel status={status} wake={wake} dispatch={dispatch} />
-        <PowerPanel />
-        <UsagePanel />
-        <InboxPanel status={status} />
-        <PiholePanel />
-        <SnapshotPanel snapshot={snapshot} statusState={statusState} lastSnapshot={status.data ? status.data.last_snapshot : undefined} />
-        <PiPanel />
+        <PanelBoundary name="nas">
+          <NasPanel status={status} wake={wake} dispatch={dispatch} />
+        </PanelBoundary>
+        <PanelBoundary name="power">
+          <PowerPanel />
+        </PanelBoundary>
+        <PanelBoundary name="usage">
+          <UsagePanel />
+        </PanelBoundary>
+        <PanelBoundary name="inbox">
+          <InboxPanel status={status} />
+        </PanelBoundary>
+        <PanelBoundary name="pihole">
+          <PiholePanel />
+        </PanelBoundary>
+        <PanelBoundary name="snapshot">
+          <SnapshotPanel snapshot={snapshot} statusState={statusState} lastSnapshot={lastSnapshot} />
+        </PanelBoundary>
+        <PanelBoundary name="pi">
+          <PiPanel />
+        </PanelBoundary>
       </main>
     </>
   );

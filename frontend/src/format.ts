@@ -35,8 +35,8 @@ export function formatMoney(lang: Lang, amount: number, currency: string): strin
   }
 }
 
-export function formatPercent(lang: Lang, ratio: number): string {
-  return nf(lang, { style: "percent", maximumFractionDigits: 1 }).format(ratio);
+export function formatPercent(lang: Lang, ratio: number, maxDigits = 1): string {
+  return nf(lang, { style: "percent", maximumFractionDigits: maxDigits }).format(ratio);
 }
 
 export function formatCelsius(lang: Lang, c: number): string {

@@ -5,7 +5,7 @@ import type { Point, Series } from "./api/prometheus";
 export const MAX_POINTS = 300;
 export const SCRAPE_INTERVAL_SECONDS = 15;
 // Steps a person reads easily on a time axis, in seconds.
-const NICE_STEPS = [
+export const NICE_STEPS = [
   15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
 ] as const;
 

@@ -117,6 +117,8 @@ describe("the dashboard", () => {
     renderApp();
     expect(await within(panel("nas")).findByText("The handshake service is not answering")).toBeTruthy();
     expect(await within(panel("power")).findByText("38.5 W")).toBeTruthy();
+    // The snapshot comes from nginx's folder, not the service: still shown.
+    expect(await within(panel("snapshot")).findByText("optimal · healthy")).toBeTruthy();
   });
 
   it("shows a missing reading as missing, never 0 W", async () => {

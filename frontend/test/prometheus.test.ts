@@ -46,6 +46,13 @@ describe("Prometheus's answers", () => {
     expect(() => unwrap(a)).toThrow("bad_data: parse error at char 3");
   });
 
+  it("reads the site's 503 envelopes as down or starting", () => {
+    const down = '{"status":"error","errorType":"unavailable","error":"Prometheus is not answering"}';
+    const starting = '{"status":"error","errorType":"unavailable","error":"Prometheus is starting or overloaded"}';
+    expect(kindOf(() => unwrap(answer(503, down)))).toBe("unreachable");
+    expect(kindOf(() => unwrap(answer(503, starting)))).toBe("starting");
+  });
+
   it("reads nginx's 502 HTML page as Prometheus not answering", () => {
     const a = answer(502, "<html><head><title>502 Bad Gateway</title></head></html>", "text/html");
     expect(kindOf(() => unwrap(a))).toBe("unreachable");

@@ -110,10 +110,10 @@ def _secret(path: Path | None, env: str, *, required: bool) -> str | None:
         if not value:
             raise _UsageError(f"{path} is empty")
         return value
-    value = os.environ.get(env)
-    if required and not value:
+    from_env = os.environ.get(env)
+    if required and not from_env:
         raise _UsageError(f"no password: set ${env} or pass --password-file")
-    return value or None
+    return from_env or None
 
 
 async def _serve(args: argparse.Namespace, settings: Any) -> int:

@@ -50,6 +50,8 @@ class SimulatedPihole:
         self.stats = SimStats()
         self.blocking = "enabled"
         self.delay_seconds = 0.0  # a slow Pi-hole: every /api answer waits this long
+        # A Pi-hole that answers oddly: GET path -> the JSON body sent instead (after the login).
+        self.odd_answers: dict[str, Any] = {}
         self.config_changes = 0  # applied PATCH/PUT/DELETE of the config
         lines = [] if settings.local_ttl is None else [f"local-ttl={settings.local_ttl}"]
         self.config: dict[str, Any] = {
@@ -197,7 +199,7 @@ def _array(tree: dict[str, Any], path: list[str]) -> list[str]:
         raise ConfigRefused("Invalid path depth", f"{'/'.join(path)} is not an array here")
     for key in path:
         tree = tree[key]
-    return list(tree)  # type: ignore[arg-type]
+    return list(tree)
 
 
 def _local_ttl(lines: list[str]) -> int:

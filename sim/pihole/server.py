@@ -10,17 +10,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from balupi.sim.pihole.model import ConfigRefused, SimulatedPihole
 from balupi.sim.pihole.sessions import Session
 
 SIM_KEY = web.AppKey("pihole", SimulatedPihole)
-SESSION_KEY = web.RequestKey("pihole_session", object)  # the Session, or None
+SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("pihole_session")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Any] = ()) -> web.Application:
-    app = web.Application(middlewares=[*middlewares, _slow, _auth])
+def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Middleware] = ()) -> web.Application:
+    app = web.Application(middlewares=[*middlewares, _slow, _auth, _odd])
     app[SIM_KEY] = pihole
     r = app.router
     r.add_get("/api/auth", get_auth)
@@ -97,10 +98,20 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+@web.middleware
+async def _odd(request: web.Request, handler: Handler) -> web.StreamResponse:
+    odd = request.app[SIM_KEY].odd_answers
+    if request.method == "GET" and request.path in odd:
+        return web.json_response(odd[request.path])
+    return await handler(request)
+
+
 # --- authentication ------------------------------------------------------------------------
 
 
-def _session_json(pihole: SimulatedPihole, session: Session | None, message: str | None) -> dict:
+def _session_json(
+    pihole: SimulatedPihole, session: Session | None, message: str | None
+) -> dict[str, Any]:
     return {
         "session": {
             "valid": session is not None,
@@ -148,13 +159,21 @@ async def post_auth(request: web.Request) -> web.Response:
     return answer(_session_json(pihole, session, message))
 
 
+def _signed_in(request: web.Request) -> Session:
+    """The session of a request that _auth let through to a path that needs one."""
+    session = request[SESSION_KEY]
+    if session is None:
+        raise web.HTTPUnauthorized()  # _auth answers these itself: a route not in _OPEN
+    return session
+
+
 async def delete_auth(request: web.Request) -> web.Response:
-    request.app[SIM_KEY].sessions.logout(request[SESSION_KEY])
+    request.app[SIM_KEY].sessions.logout(_signed_in(request))
     return answer(None, 204)
 
 
 async def get_sessions(request: web.Request) -> web.Response:
-    pihole, current = request.app[SIM_KEY], request[SESSION_KEY]
+    pihole, current = request.app[SIM_KEY], _signed_in(request)
     now = pihole.clock.now()
     listed = [s.as_json(current.sid, now) for s in pihole.sessions.listed()]
     return answer({"sessions": listed})

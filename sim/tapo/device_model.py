@@ -204,8 +204,8 @@ class SimulatedP110:
                 day.on_seconds += seconds
             start = end
         oldest = now.date() - timedelta(days=_HISTORY_DAYS)
-        for day in [d for d in self._days if d < oldest]:
-            del self._days[day]
+        for stale in [d for d in self._days if d < oldest]:
+            del self._days[stale]
         return now
 
     def _today(self) -> _Day:

@@ -30,7 +30,14 @@ export function parseValue(text: unknown): Value {
 export function unwrap(answer: JsonAnswer): Record<string, unknown> {
   const body = answer.body;
   if (isObject(body) && body.status === "error") {
-    const kind = answer.status === 503 ? "starting" : "refused";
+    // nginx answers for a Prometheus that is down (502/504 upstream) or starting (its 503) with
+    // a 503 in this same envelope; only the message tells the two apart.
+    const kind =
+      answer.status >= 500
+        ? /starting/i.test(String(body.error ?? ""))
+          ? "starting"
+          : "unreachable"
+        : "refused";
     throw new SourceError(
       kind,
       `${String(body.errorType ?? "error")}: ${String(body.error ?? "")}`,

@@ -76,7 +76,6 @@ export function Chart(props: {
       plot.current = null;
     };
     // Rebuilt when the series, the window or the language change; new points only setData.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape, data.windowSeconds, lang, unit]);
 
   useEffect(() => {

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { postFlush, type Status } from "../api/handshake";
 import { jobUp, valueOf } from "../api/prometheus";
 import type { SourceError } from "../api/sourceError";
+import { Meter } from "../components/Meter";
 import { Panel, Stat } from "../components/Panel";
 import { formatBytes, formatDuration, formatNumber, formatWhen } from "../format";
 import { stateOf, useInstant, useNow } from "../hooks";
@@ -51,8 +52,15 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
       <dl className="stats">
         <Stat
           label={t.inbox.shareDisk}
-          value={share ? t.inbox.free(formatBytes(lang, share.availBytes), formatBytes(lang, share.sizeBytes)) : null}
-          detail={share ? <Meter used={share.sizeBytes - share.availBytes} total={share.sizeBytes} /> : null}
+          value={share ? t.inbox.free(formatBytes(lang, share.availBytes)) : null}
+          detail={
+            share ? (
+              <>
+                {t.inbox.ofTotal(formatBytes(lang, share.sizeBytes))}
+                <Meter used={share.sizeBytes - share.availBytes} total={share.sizeBytes} />
+              </>
+            ) : null
+          }
         />
         <Stat
           label={t.inbox.waiting}
@@ -81,15 +89,5 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
         {move.kind === "refused" && <p className="note bad">{t.inbox.moveRefused(move.reason)}</p>}
       </div>
     </Panel>
-  );
-}
-
-export function Meter({ used, total }: { used: number; total: number }) {
-  const ratio = total > 0 ? Math.min(1, Math.max(0, used / total)) : 0;
-  const tone = ratio > 0.9 ? "bad" : ratio > 0.75 ? "warn" : "ok";
-  return (
-    <span className={`meter meter-${tone}`} aria-hidden="true">
-      <span style={{ width: `${Math.round(ratio * 100)}%` }} />
-    </span>
   );
 }

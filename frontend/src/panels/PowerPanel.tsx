@@ -43,6 +43,7 @@ export function PowerPanel() {
   const state = worstState([
     withUpstream(stateOf(live, "prometheus", QUERIES.powerNow.refreshSeconds, now), live.data ? powerUpstream(samples, plug) : null),
     stateOf(energy, "prometheus", QUERIES.powerEnergy.refreshSeconds, now),
+    stateOf(history, "prometheus", QUERIES.powerHistory.refreshSeconds, now),
   ]);
   const watts = plug !== null ? valueOf(samples, "tapo_power_watts", { plug }) : undefined;
   const plugs = [...new Set(byName(samples, "tapo_up").map((s) => s.labels.plug ?? ""))].sort();

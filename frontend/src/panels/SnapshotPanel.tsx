@@ -5,7 +5,8 @@ import { arrayHealth, backupHealth, smartHealth, type Health, type Snapshot } fr
 import { isoToMs } from "../api/handshake";
 import type { SourceError } from "../api/sourceError";
 import { Panel, Stat } from "../components/Panel";
-import { formatBytes, formatCelsius, formatDuration, formatNumber, formatWhen } from "../format";
+import { formatBytes, formatCelsius, formatDuration, formatNumber, formatPercent, formatWhen } from "../format";
+import { Meter } from "../components/Meter";
 import { stateOf, useNow } from "../hooks";
 import { useLanguage } from "../i18n/language";
 import type { PanelState } from "../panelState";
@@ -58,14 +59,23 @@ export function SnapshotPanel(props: {
           <dl className="stats">
             <Stat
               label={t.snapshot.storage}
-              value={s.usedBytes !== null && s.totalBytes !== null ? t.snapshot.used(formatBytes(lang, s.usedBytes), formatBytes(lang, s.totalBytes)) : null}
+              value={s.usedBytes !== null && s.totalBytes ? t.pi.usedPercent(formatPercent(lang, s.usedBytes / s.totalBytes, 0)) : null}
+              detail={
+                s.usedBytes !== null && s.totalBytes ? (
+                  <>
+                    {t.pi.diskDetail(formatBytes(lang, s.usedBytes), formatBytes(lang, s.totalBytes))}
+                    <Meter used={s.usedBytes} total={s.totalBytes} />
+                  </>
+                ) : null
+              }
             />
             <Stat label={t.snapshot.vpn} value={n(s.vpnClients)} />
             <Stat label={t.snapshot.shares} value={n(s.shares)} />
             <Stat label={t.snapshot.users} value={n(s.users)} />
             <Stat
               label={t.snapshot.files}
-              value={s.totalFiles !== null ? t.snapshot.filesDetail(n(s.totalFiles)!, s.totalFileBytes !== null ? formatBytes(lang, s.totalFileBytes) : "–") : null}
+              value={n(s.totalFiles)}
+              detail={s.totalFileBytes !== null ? formatBytes(lang, s.totalFileBytes) : null}
             />
             <Stat
               label={t.snapshot.backup}

@@ -15,7 +15,7 @@ export function UsagePanel() {
   const now = useNow();
   // Recomputed when the day changes, not every second.
   const dayKey = new Date(now).toDateString();
-  const midnights = useMemo(() => lastMidnights(new Date(now), 7), [dayKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const midnights = useMemo(() => lastMidnights(new Date(now), 7), [dayKey]);
   const today = useInstant(QUERIES.usageToday);
   const daily = useDaily(QUERIES.usageDays, midnights);
   const averages = useInstant(QUERIES.usageAverages);
