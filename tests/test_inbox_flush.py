@@ -208,7 +208,7 @@ async def test_a_second_flush_joins_the_running_one(box):
     drop(box, {"x.txt": b"x"})
     mover = box.mover()
     first, second = await asyncio.gather(mover.flush(), mover.flush())
-    assert first is second and mover.flushes_total[OK] == 1
+    assert first is second and mover.tally.flushes_total[OK] == 1
 
 
 async def test_a_flush_in_another_process_makes_this_one_refuse(box):
