@@ -97,12 +97,13 @@ def test_demo_refuses_a_port_base_out_of_range(tmp_path):
 
 
 def test_demo_end_to_end(tmp_path):
-    ports = DemoPorts.from_base(free_base())
+    base = free_base()
+    ports = DemoPorts.from_base(base)
     state = tmp_path / "demo"
     dns_port = ports.pihole_dns
     started = time.time()
     proc = subprocess.Popen(
-        demo_argv(state, ports.plug),  # the plug's port is the base
+        demo_argv(state, base),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=demo.REPO,
     )  # fmt: skip
     out = Output(proc)
