@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print("The demo cannot start, these ports are already in use:", file=sys.stderr)
         for line in taken:
             print(f"  - {line}", file=sys.stderr)
-        print("Stop what holds them (`ss -ltnp` shows it), then run `make demo` again.",
+        print("Stop what holds them (`ss -ltnp` shows it), then run `make demo` again; or run a "
+              "second demo beside it with --state-dir DIR --port-base PORT.",
               file=sys.stderr)  # fmt: skip
         return 2
 
