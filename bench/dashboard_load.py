@@ -30,10 +30,14 @@ TARGET_MS = 1500
 def every_panel_has_data(stack: DashboardStack) -> None:
     """A snapshot (the NAS shuts down once) and the rules evaluated: every panel can be live."""
     stack.nas_control("shutdown")
-    wait_for(lambda: (stack.snapshot_dir / "snapshot.json").exists(), 30, "the NAS's snapshot")
+    wait_for(
+        lambda: (stack.snapshot_dir / "snapshot.json").exists(),
+        timeout=30,
+        what="the NAS's snapshot",
+    )
     stack.nas_control("revive")
     for rule in ("balupi:energy_kwh:increase1d", "balupi:nas_power_watts:avg_online_1d"):
-        wait_for(partial(stack.prometheus.query, rule), 60, f"{rule} evaluated")
+        wait_for(partial(stack.prometheus.query, rule), timeout=60, what=f"{rule} evaluated")
 
 
 def measure(

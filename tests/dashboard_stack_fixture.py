@@ -26,5 +26,7 @@ def dashboard_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashbo
     if missing := missing_tools():
         pytest.skip(f"{', '.join(missing)} missing: run make system-deps")
     with running_stack(tmp_path_factory.mktemp("dashboard")) as stack:
-        wait_for(lambda: stack.prometheus.query("tapo_power_watts"), 60, "the plug scraped")
+        wait_for(
+            lambda: stack.prometheus.query("tapo_power_watts"), timeout=60, what="the plug scraped"
+        )
         yield stack

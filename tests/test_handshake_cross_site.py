@@ -10,7 +10,8 @@ from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from balupi.handshake.states import NasState
 from balupi.sim.nas.server import EXAMPLE_SNAPSHOT
 from tests.conftest import Stack
-from tests.handshake_helpers import baluhost_request, until
+from tests.handshake_helpers import baluhost_request
+from tests.waiting import wait_for_async
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EVIL = "http://evil.example"
@@ -23,7 +24,7 @@ def origin_of(stack: Stack) -> str:
 
 async def asleep(make_stack):
     stack = await make_stack(nas_running=False, boot_seconds=60)
-    await until(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
+    await wait_for_async(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
     return stack
 
 
@@ -65,7 +66,7 @@ async def test_the_dashboard_s_own_wake_is_taken(make_stack, headers):
         headers = {"Origin": origin_of(stack), "Sec-Fetch-Site": "same-origin"}
     answer = await stack.client.post("/api/wake-nas", headers=headers)
     assert answer.status == 202, await answer.text()
-    await until(lambda: stack.nas.magic_packets == 1, what="the magic packet")
+    await wait_for_async(lambda: stack.nas.magic_packets == 1, what="the magic packet")
 
 
 async def test_the_inbox_button_is_guarded_the_same_way(make_stack):
@@ -81,7 +82,7 @@ async def test_the_inbox_button_is_guarded_the_same_way(make_stack):
 async def test_signed_nas_calls_and_reads_are_not_guarded(make_stack):
     stack = await make_stack()
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     cross = {"Origin": EVIL, "Sec-Fetch-Site": "cross-site"}
     assert (await c.get("/api/status", headers=cross)).status == 200
     path = "/api/handshake/nas-going-offline"

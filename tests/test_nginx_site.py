@@ -223,7 +223,11 @@ def test_a_stopped_prometheus_answers_prometheus_s_json_error(dashboard_stack):
         assert request(dashboard_stack, "GET", "/api/health")[0] == 200
     finally:
         dashboard_stack.start("prometheus")
-    wait_for(lambda: request(dashboard_stack, "GET", query_path())[0] == 200, 30, "queries back")
+    wait_for(
+        lambda: request(dashboard_stack, "GET", query_path())[0] == 200,
+        timeout=30,
+        what="queries back",
+    )
 
 
 def test_a_stopped_handshake_service_answers_a_json_error(dashboard_stack):
