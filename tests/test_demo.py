@@ -19,6 +19,7 @@ import pytest
 from balupi.devstack import demo, demo_handshake, pihole_demo
 from balupi.devstack.dnsmasq import dig
 from balupi.devstack.ports import port_in_use
+from balupi.devstack.prometheus import REPO
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -85,7 +86,7 @@ def test_demo_end_to_end(tmp_path):
     started = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "balupi.devstack.demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=demo.REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
     )  # fmt: skip
     out = Output(proc)
     try:
@@ -137,7 +138,7 @@ def test_demo_end_to_end(tmp_path):
                 proc.kill()
     assert proc.returncode == 0, out.text
     assert not demo.ports_taken()  # every child is gone
-    for log in (demo.REPO / ".demo" / "logs").glob("*.log"):
+    for log in (REPO / ".demo" / "logs").glob("*.log"):
         text = log.read_text()
         for secret in demo.ENV.values():
             assert secret not in text, (log, "a secret reached a log")
