@@ -1,4 +1,4 @@
-"""balupi-handshake's HTTP API (aiohttp). Routes and what each answers: README.md and
+"""balupi-handshake's HTTP API (aiohttp). Routes and what each answers: docs/handshake.md and
 /api/openapi.json.
 
 NAS calls are HMAC-signed (signing.py); wake and status calls come from the dashboard on the LAN.

@@ -1,4 +1,4 @@
-"""``balupi-handshake``: the NAS handshake service (see README.md, "Handshake service")."""
+"""``balupi-handshake``: the NAS handshake service (see docs/handshake.md)."""
 
 from __future__ import annotations
 

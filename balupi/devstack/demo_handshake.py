@@ -1,7 +1,7 @@
 """The handshake part of ``make demo``: a simulated NAS and balupi-handshake.
 
 balupi-handshake switches baluhost.local through the demo's simulated Pi-hole (backend
-``pihole``), whose dnsmasq answers on 127.0.0.1:8053. Fixed loopback ports, listed in README.md:
+``pihole``), whose dnsmasq answers on 127.0.0.1:8053. Fixed loopback ports, listed in docs/demo.md:
 
   balupi-handshake      http://127.0.0.1:8000  (/api/status, /api/wake-nas, /metrics)
   simulated NAS         http://127.0.0.1:8090/api/health, control on :8091, WoL on udp :8009

@@ -1,5 +1,5 @@
 """The inbox part of ``make demo``: Debian's smbd serving the share and the inbox, and
-Debian's sshd standing in for the NAS's disk. Fixed loopback ports, listed in README.md:
+Debian's sshd standing in for the NAS's disk. Fixed loopback ports, listed in docs/demo.md:
 
   smbd (share and inbox)   127.0.0.1:4450  (smbclient -p 4450 //127.0.0.1/inbox)
   sshd (the NAS's disk)    127.0.0.1:2222  (files land in .demo/nas-disk/inbox-from-pi/)
