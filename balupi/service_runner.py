@@ -15,6 +15,14 @@ from pathlib import Path
 from aiohttp import web
 
 from balupi.config import DEFAULT_PATH, Config, ConfigError, load_config
+from balupi.connection_guard import (
+    KEEPALIVE_TIMEOUT,
+    ConnectionGuard,
+    GuardedSite,
+    connection_limit,
+    raise_open_file_limit,
+)
+from balupi.repeat_log import RepeatFilter
 
 EXIT_CONFIG = 2  # systemd: RestartPreventExitStatus=2, a restart would only repeat the problem
 
@@ -63,16 +71,23 @@ async def _serve(prog: str, build: Callable[[Config], Listening], config: Config
         loop.add_signal_handler(sig, stop.set)
     listening = build(config)
     log = logging.getLogger(f"balupi.{prog.removeprefix('balupi-')}")
-    runner = web.AppRunner(listening.app, access_log=None)
+    # Connections are bounded well below the open-file limit: a flood of idle clients must not
+    # take the descriptors the heartbeat, the state file and Pi-hole's API need.
+    open_files = raise_open_file_limit()
+    # asyncio logs every failed accept() with a traceback: once a minute is plenty.
+    logging.getLogger("asyncio").addFilter(RepeatFilter())
+    guard = ConnectionGuard(connection_limit(open_files))
+    runner = web.AppRunner(listening.app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
     try:
-        await web.TCPSite(runner, listening.host, listening.port).start()
+        await GuardedSite(runner, listening.host, listening.port, guard).start()
     except OSError as err:
         await runner.cleanup()
         print(f"{prog}: cannot listen on {listening.host}:{listening.port}: {err.strerror}",
               file=sys.stderr)  # fmt: skip
         return EXIT_CONFIG
-    log.info("%s", listening.says)
+    log.info("%s (at most %d connections; %d open files)", listening.says,
+             guard.max_connections, open_files)  # fmt: skip
     try:
         await stop.wait()
     finally:

@@ -33,7 +33,12 @@ class PiholeCollector:
         self.last_failure: str | None = None
 
     async def _read(self) -> PiholeReading:
-        return await read_pihole(self.client, self.config.top_items)
+        try:
+            return await read_pihole(self.client, self.config.top_items)
+        except (TypeError, ValueError, AttributeError, KeyError) as err:
+            # An answer of the wrong shape (a list for an object, text for a count) is Pi-hole
+            # not readable: pihole_up 0 with a reason, not a collector that fails.
+            raise PiholeError(f"{self.client.where}: unexpected answer: {err}") from err
 
     async def collect(self, timeout: float) -> list[Metric]:
         started = time.perf_counter()

@@ -31,8 +31,15 @@ class SharedQuery(Generic[T]):
         task = self._task
         if task is None or task.done():
             task = self._task = asyncio.ensure_future(self._bounded())
+            # Every waiter may have given up before it ends: its error is then read here, or
+            # asyncio would log "Task exception was never retrieved" with a traceback.
+            task.add_done_callback(_retrieve)
             self.started += 1
         return await asyncio.wait_for(asyncio.shield(task), max(timeout, 0.0))
+
+    @property
+    def in_flight(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     async def _bounded(self) -> T:
         return await asyncio.wait_for(self._query(), self._limit)
@@ -43,3 +50,8 @@ class SharedQuery(Generic[T]):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()  # marks it retrieved; the waiters that are left still get it

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from kasa import AuthenticationError, KasaException
 from kasa import TimeoutError as KasaTimeoutError
 
+from balupi.http_client import AnswerTooLarge
+
 
 @dataclass(frozen=True)
 class ReadFailure:
@@ -17,6 +19,11 @@ class ReadFailure:
 
 def classify(err: BaseException, host: str) -> ReadFailure:
     text = str(err)
+    if _caused_by(err, AnswerTooLarge):
+        return ReadFailure(
+            "answer_too_large",
+            f"{host} sent an answer larger than a plug's ever is; refused unread: {text}",
+        )
     if isinstance(err, NoEnergyModule):
         return ReadFailure("no_energy_monitoring", f"{host}: {text}")
     if isinstance(err, AuthenticationError):
@@ -41,6 +48,17 @@ def classify(err: BaseException, host: str) -> ReadFailure:
     if isinstance(err, OSError) or "connect" in text.lower():
         return ReadFailure("connection", f"cannot connect to {host}: {text or type(err).__name__}")
     return ReadFailure("protocol", f"{host} answered in a way we do not understand: {text}")
+
+
+def _caused_by(err: BaseException | None, kind: type[BaseException], depth: int = 0) -> bool:
+    """Whether ``err`` is or wraps a ``kind``: python-kasa wraps errors a few times over, as a
+    cause, or as an argument of its own exceptions (a module's last error)."""
+    if err is None or depth > 8:
+        return False
+    if isinstance(err, kind):
+        return True
+    inner = [a for a in err.args if isinstance(a, BaseException)]
+    return any(_caused_by(e, kind, depth + 1) for e in [err.__cause__, err.__context__, *inner])
 
 
 class NoEnergyModule(KasaException):

@@ -17,6 +17,7 @@ from balupi.exporters.energy_counter import EnergyCounter
 from balupi.exporters.shared_query import SharedQuery
 from balupi.exporters.tapo_errors import NoEnergyModule, ReadFailure, classify
 from balupi.exporters.tapo_reading import PlugReading
+from balupi.exporters.tapo_session import plug_session
 
 log = logging.getLogger("balupi.exporter.tapo")
 
@@ -89,6 +90,8 @@ class PlugReader:
     async def _read_device(self) -> PlugReading:
         try:
             if self._device is None:
+                if self._config.http_client is None:  # made here: aiohttp wants the loop
+                    self._config.http_client = plug_session()
                 self._device = await Device.connect(config=self._config)
             else:
                 await self._device.update()
@@ -106,6 +109,9 @@ class PlugReader:
     async def close(self) -> None:
         await self._query.close()
         await self._drop_device()
+        session, self._config.http_client = self._config.http_client, None
+        if session is not None:
+            await session.close()
 
 
 def _reading(device: Device) -> PlugReading:

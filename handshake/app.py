@@ -22,16 +22,22 @@ from balupi.handshake.controller import NasController
 from balupi.handshake.inbox_flusher import InboxFlusher, NasNotOnline
 from balupi.handshake.metrics import HandshakeCollector
 from balupi.handshake.openapi import openapi_document
+from balupi.handshake.recent_count import RecentCount
 from balupi.handshake.request_body import read_limited
-from balupi.handshake.signing import SignatureError, Verifier
+from balupi.handshake.signing import Accepted, SignatureError, Verifier
 from balupi.handshake.snapshot import SnapshotError, parse_snapshot
 from balupi.inbox import FlushBusyError, InboxCollector
+from balupi.repeat_log import RepeatLog, kind_of
 
 log = logging.getLogger("balupi.handshake.api")
+# A flood of refused calls logs one line a minute per kind of refusal, with a count.
+_refusals = RepeatLog(log)
 
 CONTROLLER = web.AppKey("controller", NasController)
 VERIFIER = web.AppKey("verifier", Verifier)
 INBOX: web.AppKey[InboxFlusher | None] = web.AppKey("inbox")
+# Without [inbox]: the one shared, recent count of the inbox folder (with it: the flusher's).
+USAGE: web.AppKey[RecentCount[tuple[int, int] | None]] = web.AppKey("usage")
 
 GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
 COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")
@@ -46,16 +52,34 @@ def error(status: type[web.HTTPException], reason: str, **headers: str) -> web.H
     )
 
 
-async def signed_body(request: web.Request) -> bytes:
-    """The body of a NAS call whose size and signature are good; 413 or 401 otherwise."""
-    body = await read_limited(request, request.app[CONTROLLER].body_limit)
+async def signed_body(request: web.Request) -> tuple[bytes, Accepted]:
+    """The body of a NAS call whose size and signature are good; 413 or 401 otherwise.
+
+    The headers are checked before the body is read (and the body is parsed only if the HMAC of
+    its raw bytes does not match): a refusal costs little. The signature is used up only by
+    ``carried_out``, once the call did what it asked.
+    """
+    verifier = request.app[VERIFIER]
     try:
-        request.app[VERIFIER].verify(request.method, request.path, request.headers, body)
+        verifier.precheck(request.headers)
+        body = await read_limited(request, request.app[CONTROLLER].body_limit)
+        accepted = verifier.check(request.method, request.path, request.headers, body)
     except SignatureError as err:
-        log.warning("refused %s %s from %s: %s", request.method, request.path,
-                    request.remote, err)  # fmt: skip
+        log_refusal(f"refused {request.method} {request.path}: {err}", request.remote)
         raise error(web.HTTPUnauthorized, str(err)) from None
-    return body
+    return body, accepted
+
+
+def log_refusal(message: str, remote: str | None) -> None:
+    _refusals.warning(f"{message} (from {remote})", kind=kind_of(message))
+
+
+def carried_out(request: web.Request, accepted: Accepted) -> None:
+    """Use the call's signature up (a second identical call is then a replay)."""
+    try:
+        request.app[VERIFIER].consume(accepted)
+    except SignatureError as err:  # the same call, carried out meanwhile by another request
+        raise error(web.HTTPUnauthorized, str(err)) from None
 
 
 def snapshot_in(body: bytes) -> bytes | None:
@@ -71,14 +95,11 @@ def snapshot_in(body: bytes) -> bytes | None:
 
 async def going_offline(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
-    snapshot = snapshot_in(await signed_body(request))
-    try:
-        stored = controller.going_offline(snapshot)
-    except OSError as err:
-        # Nothing moved: the NAS may retry, and the old snapshot is still served.
-        raise error(
-            web.HTTPInternalServerError, f"cannot store the snapshot: {err.strerror}"
-        ) from None
+    body, accepted = await signed_body(request)
+    snapshot = snapshot_in(body)
+    # A snapshot that cannot be stored (full or read-only disk) does not stop the switch.
+    stored = controller.going_offline(snapshot)
+    carried_out(request, accepted)
     dns = await controller.dns_settled()
     return web.json_response(
         {
@@ -93,8 +114,9 @@ async def going_offline(request: web.Request) -> web.Response:
 
 async def coming_online(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
-    await signed_body(request)  # no body expected, but a body is signed like any other
+    _body, accepted = await signed_body(request)  # no body expected, but signed like any other
     controller.coming_online()
+    carried_out(request, accepted)
     dns = await controller.dns_settled()
     flusher = request.app[INBOX]
     if flusher is not None:
@@ -131,7 +153,7 @@ async def flush_inbox(request: web.Request) -> web.Response:
 
 async def snapshot(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
-    body = await signed_body(request)
+    body, accepted = await signed_body(request)
     if not body.strip():
         raise error(web.HTTPBadRequest, "empty body: send the snapshot JSON")
     try:
@@ -141,9 +163,11 @@ async def snapshot(request: web.Request) -> web.Response:
     try:
         controller.store_snapshot(body)
     except OSError as err:
+        # Nothing was done: the signature stays unused, so the NAS may retry it.
         raise error(
             web.HTTPInternalServerError, f"cannot store the snapshot: {err.strerror}"
         ) from None
+    carried_out(request, accepted)
     return web.json_response({"acknowledged": True, "snapshot_stored": True, "bytes": len(body)})
 
 
@@ -242,13 +266,17 @@ def make_app(
     app[VERIFIER] = verifier
     app[INBOX] = inbox
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(HandshakeCollector(controller, count_inbox=inbox is None))
     if inbox is not None:
-        registry.register(InboxCollector(inbox.mover))
+        registry.register(HandshakeCollector(controller))
+        registry.register(InboxCollector(inbox.mover, scan=lambda: inbox.counted.get().value))
+    else:
+        usage = RecentCount(controller.count_inbox)
+        app[USAGE] = usage
+        registry.register(HandshakeCollector(controller, inbox_usage=lambda: usage.get().value))
 
     async def metrics(request: web.Request) -> web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        # Collecting walks the inbox folder: off the event loop.
+        # Collecting may wait for the shared inbox count: off the event loop.
         body = await asyncio.to_thread(encoder, registry)
         return web.Response(body=body, headers={"Content-Type": content_type})
 
@@ -288,7 +316,7 @@ async def _inbox(app: web.Application) -> tuple[int, int]:
     if flusher is not None:
         scanned = await flusher.scan()
         return scanned.files, scanned.bytes
-    usage = await asyncio.to_thread(app[CONTROLLER].count_inbox)
+    usage = (await app[USAGE].get_async()).value
     return usage or (0, 0)
 
 

@@ -28,6 +28,7 @@ from balupi.handshake.status import (
     WakeView,
 )
 from balupi.handshake.wol import WakeError, send_magic_packet
+from balupi.repeat_log import RepeatLog
 
 log = logging.getLogger("balupi.handshake")
 
@@ -54,6 +55,7 @@ class Stats:
     )
     wake_durations: Histogram = field(default_factory=lambda: Histogram(WAKE_BUCKETS))
     takeovers: int = 0
+    snapshot_store_failures: int = 0  # a snapshot offered but not stored (full disk, read-only)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,11 @@ class NasController:
         self.stats = Stats()
         self.restored = False  # True when a saved state was loaded at start
         self._last_packet_at: float | None = None  # monotonic
+        # Durations run on the monotonic clock: the wall clock of a Pi without an RTC jumps when
+        # NTP steps it. The wall times in ``saved`` are for reports and for a restart only.
+        self._online_from: float | None = None  # start of the online stretch not yet saved
+        self._wake_from: float | None = None  # when the wake in progress began
+        self._errors = RepeatLog(log)
         # Set whenever the heartbeat should look again at once (a wake, a new state).
         self.poke = asyncio.Event()
 
@@ -99,14 +106,17 @@ class NasController:
         if saved is not None:
             self.saved, self.restored = saved, True
             log.info("restored state %s (since %s)", saved.state, _iso(saved.since))
+            self._start_clocks_after_restart()
             self.switcher.want(self._dns_target(saved.state))
         # Without a saved state the first probe decides: no switch before we know.
 
     def first_probe(self, result: ProbeResult) -> None:
-        """Without a saved state, the live probe decides where we start."""
-        if not self.restored:
+        """Without a saved state, the live probe decides where we start (a probe that could
+        not be made here decides nothing: the next one will)."""
+        if not self.restored and not result.local:
             state = NasState.ONLINE if result.ok else NasState.OFFLINE
             self.saved = PersistedState(state=state, since=self.clock())
+            self._online_from = self.monotonic() if state is NasState.ONLINE else None
             self._persist()
             log.info("no saved state: starting %s from a live probe", state)
             self.switcher.want(self._dns_target(state))
@@ -120,15 +130,21 @@ class NasController:
         return self.saved.state
 
     def online_seconds_total(self) -> float:
+        """Never goes back, whatever the wall clock does."""
         total = self.saved.online_seconds_before
-        if self.state is NasState.ONLINE:
-            total += max(0.0, self.clock() - self.saved.since)
+        if self.state is NasState.ONLINE and self._online_from is not None:
+            total += max(0.0, self.monotonic() - self._online_from)
         return total
 
     def wake_elapsed(self) -> float | None:
-        if self.state is not NasState.WAKING or self.saved.wake_started_at is None:
+        if self.state is not NasState.WAKING or self._wake_from is None:
             return None
-        return max(0.0, self.clock() - self.saved.wake_started_at)
+        return max(0.0, self.monotonic() - self._wake_from)
+
+    def close(self) -> None:
+        """Save the running online stretch (the service stops)."""
+        if self.restored:
+            self._persist()
 
     def status(self) -> HandshakeStatus:
         """Everything the API and /metrics report, as one frozen picture taken now."""
@@ -139,6 +155,7 @@ class NasController:
             online_seconds_total=self.online_seconds_total(),
             last_snapshot_at=self.saved.last_snapshot_at,
             takeovers=stats.takeovers,
+            snapshot_store_failures=stats.snapshot_store_failures,
             dns=DnsView(
                 hostname=self.dns.hostname,
                 backend=self.switcher.backend.name,
@@ -198,8 +215,20 @@ class NasController:
     # -- events -------------------------------------------------------------------------------
 
     def going_offline(self, snapshot: bytes | None) -> bool:
-        """The NAS announced its shutdown; returns whether a snapshot was stored."""
-        stored = self.store_snapshot(snapshot) if snapshot is not None else False
+        """The NAS announced its shutdown; returns whether a snapshot was stored.
+
+        A snapshot that cannot be stored (full or read-only disk) is counted and logged, and
+        the announcement still moves DNS: the NAS will be gone either way.
+        """
+        stored = False
+        if snapshot is not None:
+            try:
+                stored = self.store_snapshot(snapshot)
+            except OSError as err:
+                self._errors.error(
+                    f"cannot store the snapshot in {self.handshake.snapshot_dir}: "
+                    f"{err.strerror}; the shutdown is handled without it"
+                )
         self._fire(Event.GOING_OFFLINE, "announced by the NAS")
         return stored
 
@@ -207,7 +236,11 @@ class NasController:
         self._fire(Event.COMING_ONLINE, "announced by the NAS")
 
     def store_snapshot(self, body: bytes) -> bool:
-        store_snapshot(self.handshake.snapshot_dir, body)
+        try:
+            store_snapshot(self.handshake.snapshot_dir, body)
+        except OSError:
+            self.stats.snapshot_store_failures += 1
+            raise
         self.saved.last_snapshot_at = self.clock()
         self._persist()
         log.info("stored a snapshot of %d bytes", len(body))
@@ -234,12 +267,21 @@ class NasController:
             log.warning("wake failed: %s", err)
             return WakeAnswer(False, previous, error=str(err))
         self._last_packet_at = now
+        self._wake_from = now
         self.saved.wake_started_at = self.clock()
         self._fire(Event.WAKE_SENT, f"magic packet to {self.nas.wol_broadcast}:{self.nas.wol_port}")
         return WakeAnswer(True, previous)
 
     def on_probe(self, result: ProbeResult) -> None:
         hb, nas = self.heartbeat, self.nas
+        if result.local:
+            # Our own trouble (no free descriptor): the NAS was not asked, so it did not miss.
+            hb.last_error = result.error
+            self._errors.error(f"heartbeat not sent: {result.error}", kind="heartbeat local")
+            return
+        if not self.restored:  # the first probe that reached the NAS at all
+            self.first_probe(result)
+            return
         hb.last_ok, hb.last_at, hb.last_error = result.ok, self.clock(), result.error
         hb.durations.observe(result.seconds)
         if result.ok:
@@ -288,11 +330,15 @@ class NasController:
             return
         now = self.clock()
         if old is NasState.ONLINE:
-            self.saved.online_seconds_before += max(0.0, now - self.saved.since)
+            self._fold_online_stretch()
+            self._online_from = None
+        if new is NasState.ONLINE:
+            self._online_from = self.monotonic()
         if old is NasState.WAKING and new is NasState.ONLINE:
-            self._wake_done(now)
+            self._wake_done()
         if new is not NasState.WAKING:
             self.saved.wake_started_at = None
+            self._wake_from = None
         self.saved.state, self.saved.since = new, now
         self._reset_streaks_for(new)
         self._persist()
@@ -301,10 +347,28 @@ class NasController:
         self.switcher.want(target)
         self.poke.set()
 
-    def _wake_done(self, now: float) -> None:
-        if self.saved.wake_started_at is not None:
+    def _wake_done(self) -> None:
+        elapsed = self.wake_elapsed()
+        if elapsed is not None:
             self.stats.wakes["success"] += 1
-            self.stats.wake_durations.observe(max(0.0, now - self.saved.wake_started_at))
+            self.stats.wake_durations.observe(elapsed)
+
+    def _start_clocks_after_restart(self) -> None:
+        # The time the service was down is not counted online: nobody watched the NAS then.
+        now = self.monotonic()
+        self._online_from = now if self.state is NasState.ONLINE else None
+        self._wake_from = None
+        started = self.saved.wake_started_at
+        if self.state is NasState.WAKING and started is not None:
+            # A restart mid-wake continues the wake; the wall clock is all that survives it.
+            elapsed = min(max(0.0, self.clock() - started), self.nas.wake_timeout_seconds)
+            self._wake_from = now - elapsed
+
+    def _fold_online_stretch(self) -> None:
+        if self.state is NasState.ONLINE and self._online_from is not None:
+            now = self.monotonic()
+            self.saved.online_seconds_before += max(0.0, now - self._online_from)
+            self._online_from = now
 
     def _reset_streaks_for(self, state: NasState) -> None:
         # Streaks count within one state: a takeover needs fresh misses after coming online.
@@ -317,11 +381,12 @@ class NasController:
         return self.nas.ip if dns_points_at_nas(state) else self.dns.pi_ip
 
     def _persist(self) -> None:
+        self._fold_online_stretch()  # the file holds the total up to now
         try:
             self.store.save(self.saved)
         except OSError as err:
             # The state in memory still drives DNS; a full disk must not stop the switch.
-            log.error("cannot save the state to %s: %s", self.store.path, err.strerror)
+            self._errors.error(f"cannot save the state to {self.store.path}: {err.strerror}")
 
 
 def _iso(ts: float | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from dataclasses import dataclass
 
@@ -12,12 +13,22 @@ from balupi.http_client import HttpError, HttpTimeout, fetch, make_session
 # BaluHost's health answer is a few hundred bytes; anything far bigger is not a health answer.
 MAX_ANSWER_BYTES = 64 * 1024
 
+# Errors of this process, not of the NAS: no descriptor or memory left for the probe's socket.
+_LOCAL_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
 
 @dataclass(frozen=True)
 class ProbeResult:
     ok: bool
     seconds: float
     error: str | None = None
+    # The probe could not be made here (e.g. no free file descriptor): says nothing of the NAS.
+    local: bool = False
+
+
+def _local_errno(err: BaseException) -> bool:
+    cause = getattr(err, "os_error", None) or err
+    return isinstance(cause, OSError) and cause.errno in _LOCAL_ERRNOS
 
 
 class HealthProbe:
@@ -38,6 +49,10 @@ class HealthProbe:
         except HttpTimeout:
             ok, error = False, f"no answer within {self.timeout} s"
         except HttpError as err:
+            cause = getattr(err, "cause", None)
+            if cause is not None and _local_errno(cause):
+                seconds = time.perf_counter() - started
+                return ProbeResult(False, seconds, f"cannot probe from here: {err}", local=True)
             ok, error = False, str(err)
         return ProbeResult(ok, time.perf_counter() - started, error)
 

@@ -9,6 +9,7 @@ import contextlib
 import logging
 
 from balupi.handshake.controller import NasController
+from balupi.handshake.recent_count import RecentCount
 from balupi.handshake.states import NasState
 from balupi.inbox import FlushBusyError, FlushReport, InboxMover, InboxStatus
 
@@ -24,12 +25,14 @@ class InboxFlusher:
         self.mover = mover
         self.controller = controller
         self.interval = interval
+        # One recent count for every caller; a flush makes it stale.
+        self.counted: RecentCount[InboxStatus] = RecentCount(mover.scan)
         self._loop: asyncio.Task[None] | None = None
         self._after_online: asyncio.Task[None] | None = None
 
     async def scan(self) -> InboxStatus:
-        # Walking the inbox is disk work: keep it off the event loop.
-        return await asyncio.to_thread(self.mover.scan)
+        # Walking the inbox is disk work: done off the event loop, shared between callers.
+        return (await self.counted.get_async()).value
 
     def after_coming_online(self) -> None:
         """Start a flush in the background; the announcement is answered meanwhile."""
@@ -40,9 +43,13 @@ class InboxFlusher:
         """A flush for the API: refused while the NAS is not online, joined if one runs."""
         if self.controller.state is not NasState.ONLINE:
             raise NasNotOnline(f"the NAS is {self.controller.state}: wake it first")
-        return await self.mover.flush()
+        try:
+            return await self.mover.flush()
+        finally:
+            self.counted.invalidate()
 
     def start(self) -> None:
+        self.counted.start()
         self._loop = asyncio.create_task(self._every_interval())
 
     async def stop(self) -> None:
@@ -62,10 +69,13 @@ class InboxFlusher:
         try:
             report = await self.mover.flush()
         except FlushBusyError as err:
+            self.counted.invalidate()
             log.info("inbox flush (%s) skipped: %s", why, err)
             return
         except Exception:  # a bug must not end the loop that keeps the inbox moving
+            self.counted.invalidate()
             log.exception("inbox flush (%s) failed", why)
             return
+        self.counted.invalidate()
         level = logging.INFO if report.result == "ok" else logging.WARNING
         log.log(level, "inbox flush (%s): %s", why, report.summary())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -19,10 +19,16 @@ from balupi.handshake.status import DnsView, HistogramView
 
 
 class HandshakeCollector:
-    def __init__(self, controller: NasController, *, count_inbox: bool = True) -> None:
+    def __init__(
+        self,
+        controller: NasController,
+        *,
+        inbox_usage: Callable[[], tuple[int, int] | None] | None = None,
+    ) -> None:
         self.controller = controller
-        # With [inbox], balupi.inbox's collector reports the inbox (and much more).
-        self.count_inbox = count_inbox
+        # (files, bytes) from the shared recent count; None with [inbox], whose collector
+        # reports the inbox (and much more).
+        self.inbox_usage = inbox_usage
 
     def collect(self) -> Iterable[Metric]:
         now = self.controller.status()
@@ -78,13 +84,18 @@ class HandshakeCollector:
         yield _histogram(
             "balupi_nas_heartbeat_duration_seconds", "Time one health probe took", hb.durations
         )
+        yield CounterMetricFamily(
+            "balupi_snapshot_store_failures",
+            "Snapshots the NAS sent that could not be stored (full or read-only disk)",
+            value=now.snapshot_store_failures,
+        )
         yield from _dns_families(now.dns)
         if now.last_snapshot_at is not None:
             yield GaugeMetricFamily(
                 "balupi_snapshot_last_timestamp_seconds",
                 "Unix time the last snapshot was stored", value=now.last_snapshot_at,
             )  # fmt: skip
-        usage = self.controller.count_inbox() if self.count_inbox else None
+        usage = self.inbox_usage() if self.inbox_usage is not None else None
         if usage is not None:
             yield GaugeMetricFamily("balupi_inbox_files", "Files waiting in the inbox",
                                     value=usage[0])  # fmt: skip

@@ -10,12 +10,14 @@ from aiohttp import web
 
 from balupi.config import Config
 from balupi.handshake.app import make_app
+from balupi.handshake.clock_sync import clock_synchronised
 from balupi.handshake.controller import NasController
 from balupi.handshake.dns_backend import DnsBackend
 from balupi.handshake.dns_switch import DnsSwitcher
 from balupi.handshake.health_probe import HealthProbe
 from balupi.handshake.heartbeat import Heartbeat
 from balupi.handshake.inbox_flusher import InboxFlusher
+from balupi.handshake.replay_record import ReplayRecord
 from balupi.handshake.signing import Verifier
 from balupi.inbox import InboxMover
 
@@ -35,6 +37,7 @@ def build_service(
     *,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
+    clock_synchronised: Callable[[], bool] = clock_synchronised,
 ) -> Service:
     """The whole service; its background tasks start and stop with the app."""
     handshake, nas, dns = config.handshake, config.nas, config.dns
@@ -44,7 +47,12 @@ def build_service(
     controller = NasController(handshake, nas, dns, switcher, clock=clock, monotonic=monotonic)
     heartbeat = Heartbeat(controller, HealthProbe(nas.url, nas.heartbeat_timeout_seconds))
     verifier = Verifier(
-        handshake.secret.reveal(), window_seconds=handshake.signature_window_seconds, clock=clock
+        handshake.secret.reveal(),
+        window_seconds=handshake.signature_window_seconds,
+        clock=clock,
+        clock_synchronised=clock_synchronised,
+        # Next to the state: what was used up stays used up across restarts and reboots.
+        record=ReplayRecord(handshake.state_file.with_name("signatures.json")),
     )
     # Without [inbox] the service only counts the folder; with it, it moves the files too.
     inbox = None
@@ -64,6 +72,7 @@ def build_service(
         if inbox is not None:
             await inbox.stop()
         await heartbeat.stop()
+        controller.close()
         await switcher.stop()
 
     app.on_startup.append(start)

@@ -76,6 +76,7 @@ class HandshakeStatus:
     online_seconds_total: float  # kept across restarts
     last_snapshot_at: float | None
     takeovers: int  # the heartbeat missed an online NAS and moved DNS to the Pi
+    snapshot_store_failures: int  # snapshots offered but not stored (full or read-only disk)
     dns: DnsView
     wake: WakeView
     heartbeat: HeartbeatView

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from balupi.inbox.mover import InboxMover
-from balupi.inbox.report import RESULTS
+from balupi.inbox.report import RESULTS, InboxStatus
 
 _ERROR_CHARS = 300  # a label value, not a log: the start of the message is enough
 
@@ -20,8 +20,10 @@ class InboxCollector:
     an event loop, encode it in a thread (``asyncio.to_thread(generate_latest, registry)``).
     """
 
-    def __init__(self, mover: InboxMover) -> None:
+    def __init__(self, mover: InboxMover, scan: Callable[[], InboxStatus] | None = None) -> None:
         self.mover = mover
+        # A shared, recent count instead of a walk per scrape (balupi-handshake gives one).
+        self.scan = scan if scan is not None else mover.scan
 
     def describe(self) -> Iterable[Metric]:
         return []  # nothing to check at registration: do not walk the inbox then
@@ -29,7 +31,7 @@ class InboxCollector:
     def collect(self) -> Iterable[Metric]:
         m = self.mover
         try:
-            waiting = m.scan()
+            waiting = self.scan()
         except OSError:
             waiting = None  # the disk is gone: absent samples, never 0
         files = GaugeMetricFamily(

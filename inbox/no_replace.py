@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import stat
 
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
@@ -29,34 +30,43 @@ if _renameat2 is not None:
     _renameat2.restype = ctypes.c_int
 
 
-def move_no_replace(src: str, dst: str) -> bool:
+def move_no_replace(
+    src: str, dst: str, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None
+) -> bool:
     """Move ``src`` to ``dst`` (same filesystem); False, and nothing moved, when ``dst`` exists.
-    Raises OSError for every other failure (``src`` gone, no permission, another filesystem)."""
+    Raises OSError for every other failure (``src`` gone, no permission, another filesystem).
+    With a ``*_dir_fd`` the path is a name in that open folder (renameat2's dirfd)."""
+    src_at = _AT_FDCWD if src_dir_fd is None else src_dir_fd
+    dst_at = _AT_FDCWD if dst_dir_fd is None else dst_dir_fd
     if _renameat2 is not None:
-        if (
-            _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
-            == 0
-        ):
+        if _renameat2(src_at, os.fsencode(src), dst_at, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
             return True
         err = ctypes.get_errno()
         if err == errno.EEXIST:
             return False
         if err not in _UNSUPPORTED:
             raise OSError(err, os.strerror(err), src, None, dst)
-    return _move_without_renameat2(src, dst)
+    return _move_without_renameat2(src, dst, src_dir_fd, dst_dir_fd)
 
 
-def _move_without_renameat2(src: str, dst: str) -> bool:
-    if not os.path.isdir(src) or os.path.islink(src):
+def _move_without_renameat2(
+    src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int | None
+) -> bool:
+    st = os.stat(src, dir_fd=src_dir_fd, follow_symlinks=False)
+    if not stat.S_ISDIR(st.st_mode):
         try:
-            os.link(src, dst, follow_symlinks=False)  # fails when dst exists: the same guarantee
+            # Fails when dst exists: the same guarantee.
+            os.link(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd, follow_symlinks=False)
         except FileExistsError:
             return False
-        os.unlink(src)
+        os.unlink(src, dir_fd=src_dir_fd)
         return True
     # A folder cannot be hard-linked. rename() replaces only an empty folder at dst, so even a
     # folder made there in between loses nothing.
-    if os.path.lexists(dst):
+    try:
+        os.stat(dst, dir_fd=dst_dir_fd, follow_symlinks=False)
         return False
-    os.rename(src, dst)
+    except FileNotFoundError:
+        pass
+    os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
     return True

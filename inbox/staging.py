@@ -6,6 +6,11 @@ a rename: no data is copied) and outside the share, so no SMB user sees or chang
 while it is sent. rsync removes what reached the NAS; whatever stays in staging goes back into
 the inbox when the flush ends, or, after a power cut, when the next flush begins. Nothing ever
 replaces a file in the inbox: a name taken there meanwhile gets a "(inbox restored)" name.
+
+Folders of the inbox are reached one step at a time with O_NOFOLLOW, and must be the folders the
+scan saw (their inode numbers): a folder swapped for a symlink between the scan and the move
+(to /etc, say) is refused, so a flush never takes a file from outside the inbox, and never puts
+one back outside it. A folder moved whole is checked the same way once in staging.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from pathlib import Path
 
 from balupi.inbox.batch import Batch
@@ -21,6 +27,7 @@ from balupi.inbox.report import FileProblem
 from balupi.inbox.scan import InboxFile
 
 _MAX_NAME_BYTES = 255
+_NO_FOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_TRIES = 100
 
 
@@ -35,6 +42,7 @@ class Staging:
         self.files = root / "files"  # the tree rsync sends
         self.lock_path = root / "flush.lock"
         self._made_dirs: set[str] = set()
+        self._folders: dict[str, int] = {}  # the inbox's folders as the scan saw them: inodes
         # As strings: a flush may move thousands of files, and Path joins cost more than moves.
         self._inbox_dir, self._files_dir = str(inbox), str(self.files)
 
@@ -61,6 +69,7 @@ class Staging:
         only then is not told apart; rsync still removes a file here only if its size and time
         did not change while it was sent.)"""
         taken: dict[str, InboxFile] = {}
+        self._folders = batch.folders
         loose = list(batch.loose)
         moved_whole = []
         for folder in batch.whole:
@@ -78,9 +87,14 @@ class Staging:
 
     def _take_one(self, rel: str, problems: list[FileProblem], *, quiet: bool = False) -> bool:
         self._make_parent(rel)
+        parent, _, name = rel.rpartition("/")
         try:
-            if move_no_replace(f"{self._inbox_dir}/{rel}", f"{self._files_dir}/{rel}"):
-                return True
+            folder = self.open_inbox_folder(parent)
+            try:
+                if move_no_replace(name, f"{self._files_dir}/{rel}", src_dir_fd=folder):
+                    return True
+            finally:
+                os.close(folder)
             reason = "the staging folder holds that name still (see the problems before)"
         except FileNotFoundError:
             return False  # removed in the inbox meanwhile
@@ -94,6 +108,11 @@ class Staging:
         self, folder: str, batch: Batch, taken: dict[str, InboxFile], problems: list[FileProblem]
     ) -> None:
         """Walk a folder moved whole: the files the scan saw are kept, anything else goes back."""
+        st = os.lstat(f"{self._files_dir}/{folder}")
+        if not stat.S_ISDIR(st.st_mode) or st.st_ino != batch.folders.get(folder):
+            # Swapped after the scan (for a symlink, or another folder): back as it is, unread.
+            self.give_back(folder, problems)
+            return
         stack = [folder]
         while stack:
             rel_dir = stack.pop()
@@ -131,24 +150,56 @@ class Staging:
         try:
             if not self.inbox.is_dir():  # the disk went away: never make a new inbox elsewhere
                 raise FileNotFoundError(errno.ENOENT, "the inbox is not there")
-            (self.inbox / rel).parent.mkdir(parents=True, exist_ok=True)
-            if source.is_dir() and not source.is_symlink():
-                if not move_no_replace(str(source), str(self.inbox / rel)):
-                    # The inbox has that folder again: merge, entry by entry.
-                    for name in os.listdir(source):
-                        self.give_back(f"{rel}/{name}", problems)
-                    os.rmdir(source)
-                return
-            for attempt in range(_MAX_TRIES):
-                name = rel if attempt == 0 else distinct_name(rel, "restored", attempt)
-                if move_no_replace(str(source), str(self.inbox / name)):
-                    return
-                if attempt == 0 and _same_file(source, self.inbox / rel):
-                    source.unlink()  # a hard link into the inbox (left by an older version)
-                    return
-            raise OSError(errno.EEXIST, "no free name in the inbox")
+            parent = self.open_inbox_folder(rel.rpartition("/")[0], create=True)
+            try:
+                self._give_back_into(parent, rel, source, problems)
+            finally:
+                os.close(parent)
         except OSError as err:
             problems.append(FileProblem(rel, f"left in the staging folder: {err.strerror}"))
+
+    def _give_back_into(
+        self, parent: int, rel: str, source: Path, problems: list[FileProblem]
+    ) -> None:
+        if source.is_dir() and not source.is_symlink():
+            if not move_no_replace(str(source), rel.rpartition("/")[2], dst_dir_fd=parent):
+                # The inbox has that folder again: merge, entry by entry.
+                for name in os.listdir(source):
+                    self.give_back(f"{rel}/{name}", problems)
+                os.rmdir(source)
+            return
+        for attempt in range(_MAX_TRIES):
+            name = rel if attempt == 0 else distinct_name(rel, "restored", attempt)
+            if move_no_replace(str(source), name.rpartition("/")[2], dst_dir_fd=parent):
+                return
+            if attempt == 0 and _same_file(source, self.inbox / rel):
+                source.unlink()  # a hard link into the inbox (left by an older version)
+                return
+        raise OSError(errno.EEXIST, "no free name in the inbox")
+
+    def open_inbox_folder(self, rel: str, *, create: bool = False) -> int:
+        """A descriptor of the inbox's folder ``rel`` ("" the inbox itself), reached without
+        following a symlink at any step. To take from it, each step must be the folder the scan
+        saw (when it saw it); to give back (``create``: missing folders are made), any real
+        folder will do, a client may have made it anew. OSError otherwise (ELOOP: a symlink)."""
+        fd = os.open(self._inbox_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            walked = ""
+            for part in rel.split("/") if rel else ():
+                walked = f"{walked}/{part}" if walked else part
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, dir_fd=fd)
+                inner = os.open(part, _NO_FOLLOW_DIR, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+                seen = None if create else self._folders.get(walked)
+                if seen is not None and os.fstat(fd).st_ino != seen:
+                    raise OSError(errno.ESTALE, "the folder was replaced after the scan")
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
 
     def give_back_all(self, problems: list[FileProblem]) -> None:
         """Everything in staging back into the inbox: what a flush did not deliver, or what a

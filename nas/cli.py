@@ -2,6 +2,8 @@
 
   shutdown-hook    send the snapshot with nas-going-offline and wait for the Pi's acknowledgement
   announce-online  tell the Pi the NAS is up (DNS moves back to the NAS)
+  suspend-hook     before a suspend: as shutdown-hook (balupi-nas-sleep.service runs it)
+  resume-hook      after the resume: as announce-online
   health-server    serve a minimal /api/health (for a NAS without BaluHost)
 
 Exit status: 0 acknowledged, 1 not acknowledged within the time allowed, 2 bad usage.
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (
         ("shutdown-hook", "announce the shutdown with a snapshot; wait for the acknowledgement"),
         ("announce-online", "announce that the NAS is up"),
+        ("suspend-hook", "announce a suspend with a snapshot (the Pi treats it as a shutdown)"),
+        ("resume-hook", "announce the resume from a suspend"),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--pi-url", required=True, help="e.g. http://balupi.local")
@@ -50,11 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--total-timeout", type=float, default=30.0, help="give up after this many seconds"
         )
-    hook = sub.choices["shutdown-hook"]
-    source = hook.add_mutually_exclusive_group()
-    source.add_argument("--snapshot-file", type=Path, help="a JSON file with the snapshot")
-    source.add_argument("--snapshot-command", help="a command that prints the snapshot JSON")
-    hook.add_argument("--snapshot-timeout", type=float, default=20.0)
+    for name in ("shutdown-hook", "suspend-hook"):
+        hook = sub.choices[name]
+        source = hook.add_mutually_exclusive_group()
+        source.add_argument("--snapshot-file", type=Path, help="a JSON file with the snapshot")
+        source.add_argument("--snapshot-command", help="a command that prints the snapshot JSON")
+        hook.add_argument("--snapshot-timeout", type=float, default=20.0)
     health = sub.add_parser("health-server", help="serve /api/health")
     health.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the Pi asks over the LAN
     health.add_argument("--port", type=int, default=8000)
@@ -88,6 +93,17 @@ async def announce_online(pi_url: str, secret: str, total_seconds: float) -> dic
     )
 
 
+async def suspend_hook(
+    pi_url: str, secret: str, snapshot: dict | None, total_seconds: float
+) -> dict:
+    """A suspend is a planned sleep like a shutdown: the Pi moves DNS at once, no outage."""
+    return await shutdown_hook(pi_url, secret, snapshot, total_seconds)
+
+
+async def resume_hook(pi_url: str, secret: str, total_seconds: float) -> dict:
+    return await announce_online(pi_url, secret, total_seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -100,10 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"balupi-nas: {err}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if args.command == "shutdown-hook":
+        if args.command in ("shutdown-hook", "suspend-hook"):
+            hook = shutdown_hook if args.command == "shutdown-hook" else suspend_hook
             answer = asyncio.run(
-                shutdown_hook(args.pi_url, secret, gather_snapshot(args), args.total_timeout)
+                hook(args.pi_url, secret, gather_snapshot(args), args.total_timeout)
             )
+        elif args.command == "resume-hook":
+            answer = asyncio.run(resume_hook(args.pi_url, secret, args.total_timeout))
         else:
             answer = asyncio.run(announce_online(args.pi_url, secret, args.total_timeout))
     except NotAcknowledged as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,9 @@ class Stack:
     connect: Callable[[web.Application], Awaitable[TestClient]]  # pytest-aiohttp's client
     service: Service | None = None
     client: TestClient | None = None
+    # What the service is told about its wall clock (NTP synchronised or not); tests may flip it.
+    clock_synced: bool = True
+    wall_offset: float = 0.0  # added to the service's wall clock: a stale or stepped clock
 
     @property
     def controller(self) -> NasController:
@@ -64,7 +68,11 @@ class Stack:
         """(Re)starts the service on the same state file."""
         config = load(self.config_path)
         assert config.dns is not None  # write_config writes [dns]
-        self.service = build_service(config, HostsFileBackend(config.dns.hostsfile))
+        self.service = build_service(
+            config, HostsFileBackend(config.dns.hostsfile),
+            clock_synchronised=lambda: self.clock_synced,
+            clock=lambda: time.time() + self.wall_offset,
+        )  # fmt: skip
         self.client = await self.connect(self.service.app)
         self.nas.config.pi_url = str(self.client.make_url("")).rstrip("/")
 

@@ -203,3 +203,32 @@ async def test_exporter_process_logs_out_on_sigterm(sim, tmp_path):
         assert sim.pihole.sessions.open() == []
     assert "logged out" in (tmp_path / "exporter.log").read_text()
     assert PASSWORD not in (tmp_path / "exporter.log").read_text()
+
+
+ODD_ANSWERS = {
+    "top list not a list": ("/api/stats/top_domains", {"domains": 5}),
+    "count not a number": ("/api/stats/top_clients", {"clients": [{"ip": "a", "count": "x"}]}),
+    "upstream count a list": ("/api/stats/upstreams", {"upstreams": [{"ip": "a", "count": [1]}]}),
+    "summary a list": ("/api/stats/summary", [1, 2]),
+    "queries a string": ("/api/stats/summary", {"queries": "many", "clients": 3}),
+    "types hold text": ("/api/stats/summary", {"queries": {"types": {"A": "lots"}}}),
+}
+
+
+@pytest.mark.parametrize("odd", ODD_ANSWERS.values(), ids=ODD_ANSWERS.keys())
+async def test_an_unexpected_value_gives_up_0_not_a_missing_up(sim, aiohttp_client, odd):
+    path, body = odd
+    sim.pihole.odd_answers[path] = body
+    client = await aiohttp_client(make_app(EXPORTER, [collector(sim.url)]))
+    answer = await client.get("/metrics", params={"collect[]": "pihole"})
+    assert answer.status == 200
+    found = samples(await answer.text())
+    assert "pihole_up" in found, sorted(found)
+    up = value(found, "pihole_up")
+    if up == 1:  # read what it could: every sample it gave is a number
+        assert all(isinstance(s.value, float) for f in found.values() for s in f)
+    else:
+        assert value(found, "pihole_read_errors_total", reason="protocol") == 1
+    assert value(found, "balupi_exporter_collector_success", collector="pihole") == 1
+    sim.pihole.odd_answers.clear()
+    assert value(await scrape(client), "pihole_up") == 1

@@ -261,3 +261,52 @@ async def test_energy_price_is_exported_only_when_configured(plugs, aiohttp_clie
     assert s.value("balupi_energy_price_per_kilowatt_hour", currency="EUR") == 0.32
     plain = await aiohttp_client(exporter_app([plug_config("nas", server)]))
     assert "balupi_energy_price_per_kilowatt_hour" not in (await scrape(plain)).names()
+
+
+async def test_a_slow_plug_leaves_no_unretrieved_task_errors_in_the_log(
+    plugs, aiohttp_client, caplog
+):
+    import gc
+
+    from balupi.exporters.app import COLLECTORS_KEY
+    from tests.handshake_helpers import until
+
+    server = await plugs(power_watts=30.0)
+    app = exporter_app([plug_config("nas", server)], deadline=0.6, request_timeout=5)
+    client = await aiohttp_client(app)
+    await scrape(client)
+    (reader,) = app[COLLECTORS_KEY]["tapo"].readers
+    server.delay_seconds = 3  # slower than the query's own limit
+    caplog.set_level(logging.ERROR, "asyncio")
+    for _ in range(3):
+        s = await scrape(client, **{"X-Prometheus-Scrape-Timeout-Seconds": "0.3"})
+        assert s.value("tapo_up", plug="nas") == 0
+        # The query outlives the scrape; it ends (in error) at its limit, with nobody waiting.
+        await until(lambda: not reader._query.in_flight, timeout=5, what="the query ended")
+        gc.collect()  # where asyncio reports a task's exception nobody read
+    server.delay_seconds = 0
+    assert "never retrieved" not in caplog.text, caplog.text
+
+
+async def test_a_plug_that_sends_a_huge_answer_is_refused_unread(plugs, aiohttp_client):
+    import resource
+
+    server = await plugs(power_watts=30.0)
+    client = await aiohttp_client(exporter_app([plug_config("nas", server)], deadline=5))
+    assert (await scrape(client)).value("tapo_up", plug="nas") == 1
+    server.huge_answer_bytes = 512 * 1024 * 1024  # 512 MiB, streamed without a length
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    s = await scrape(client)
+    assert s.value("tapo_up", plug="nas") == 0
+    # python-kasa turns a failed query of a connected plug into its own error code, so the
+    # reason may be "protocol"; a refused handshake keeps "answer_too_large".
+    reasons = {dict(k[1]).get("reason") for k in s.samples if k[0] == "tapo_read_errors_total"}
+    assert reasons & {"answer_too_large", "protocol"}, reasons
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mib < 64, grown_mib  # read up to the bound, not the half gigabyte
+    server.huge_answer_bytes = 0
+    for _ in range(5):
+        if (await scrape(client)).value("tapo_up", plug="nas") == 1:
+            break
+    else:
+        pytest.fail("the plug did not come back after its answers were normal again")

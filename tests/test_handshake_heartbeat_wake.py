@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from balupi.handshake.states import NasState
 from tests.handshake_helpers import NAS_IP, PI_IP, until, until_dig
 
@@ -158,3 +160,42 @@ async def test_a_hung_nas_is_taken_over_through_probe_timeouts(make_stack):
     assert "no answer within 0.1 s" in stack.controller.heartbeat.last_error
     await stack.nas.revive()
     await until(lambda: stack.controller.state is NasState.ONLINE, what="back")
+
+
+BAD_STATE_FILES = {
+    "not an object": "[1, 2]",
+    "unknown state": '{"state": "dancing", "since": 1.7e9, "online_seconds_before": 0}',
+    "state not a string": '{"state": 1, "since": 1.7e9, "online_seconds_before": 0}',
+    "since a string": '{"state": "waking", "since": "yesterday", "online_seconds_before": 0}',
+    "since missing": '{"state": "offline", "online_seconds_before": 0}',
+    "since a bool": '{"state": "offline", "since": true, "online_seconds_before": 0}',
+    "negative online": '{"state": "offline", "since": 1.7e9, "online_seconds_before": -5}',
+    "online a list": '{"state": "offline", "since": 1.7e9, "online_seconds_before": [1]}',
+    "wake start NaN": '{"state": "waking", "since": 1.7e9, "online_seconds_before": 0,'
+    ' "wake_started_at": NaN}',
+    "snapshot time huge": '{"state": "offline", "since": 1.7e9, "online_seconds_before": 0,'
+    ' "last_snapshot_at": 1e300}',
+    "not UTF-8": b'{"state": "\xff"}',
+}
+
+
+@pytest.mark.parametrize("content", BAD_STATE_FILES.values(), ids=BAD_STATE_FILES.keys())
+async def test_a_state_file_with_wrong_types_is_replaced_by_a_live_probe(
+    make_stack, content, caplog
+):
+    stack = await make_stack()
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await stack.client.close()
+    path = stack.tmp_path / "state" / "state.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    caplog.clear()
+    await stack.start()
+    assert "ignoring unreadable state file" in caplog.text
+    await until(lambda: stack.controller.state is NasState.ONLINE, what="online from the probe")
+    # Everything that reads the state still answers, and the file is good again.
+    assert (await stack.client.get("/api/status")).status == 200
+    assert (await stack.client.get("/metrics")).status == 200
+    saved = json.loads(path.read_text())
+    assert saved["state"] == "online" and isinstance(saved["since"], float)
+    await stack.nas.kill()  # and it still takes over
+    await until(lambda: stack.controller.state is NasState.UNREACHABLE, what="takeover")

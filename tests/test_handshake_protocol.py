@@ -60,13 +60,14 @@ async def test_plan_aliases_and_idempotent_repeats(make_stack):
     stack = await make_stack()
     c = stack.client
     await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
-    # A repeat is a new request with its own timestamp (an identical one would be a replay).
-    now = time.time()
-    for ts in (now - 1, now):
+    # A repeat is a new request with its own timestamp (an identical one would be a replay);
+    # the NAS's timestamps never go back (another call in the same second is fine).
+    now = time.time() - 2
+    for ts in (now, now + 1):
         answer = await post(c, "/api/nas-going-offline", EXAMPLE_SNAPSHOT, ts=ts)
         assert answer.status == 200 and (await answer.json())["acknowledged"] is True
     assert stack.controller.state is NasState.SHUTTING_DOWN
-    for ts in (now - 1, now):
+    for ts in (now + 1, now + 2):
         answer = await post(c, "/api/nas-coming-online", None, ts=ts)
         assert answer.status == 200 and (await answer.json())["nas_state"] == "online"
     await until_dig(stack.dnsmasq.port, NAS_IP, timeout=1)

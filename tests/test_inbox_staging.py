@@ -180,3 +180,60 @@ def test_with_the_inbox_gone_files_stay_in_staging(tmp_path):
         ("a", "left in the staging folder: the inbox is not there")
     ]
     assert contents(staging.files) == {"a/x.txt": "a/x.txt"}
+
+
+def outside_folder(tmp_path: Path) -> Path:
+    """A folder outside the inbox with a file of the same name as one the scan saw."""
+    outside = tmp_path / "outside"
+    make(outside, ["x.txt", "secret.txt"])
+    return outside
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_scan_moves_nothing_from_outside(tmp_path):
+    inbox, staging = tmp_path / "inbox", Staging(tmp_path / "staging", tmp_path / "inbox")
+    outside = outside_folder(tmp_path)
+    make(inbox, ["a/x.txt", "a/held.txt", "top.txt"])
+    staging.prepare()
+    batch = scan(inbox, not_ready=("a/held.txt",))  # "a" is not whole: a/x.txt moves alone
+    assert sorted(f.rel for f in batch.loose) == ["a/x.txt", "top.txt"]
+    os.rename(inbox / "a", tmp_path / "real a")
+    (inbox / "a").symlink_to(outside)  # between the scan and the move
+    problems: list[FileProblem] = []
+    taken = staging.take(batch, problems)
+    assert sorted(taken) == ["top.txt"]
+    assert [p.name for p in problems] == ["a/x.txt"]
+    assert contents(outside) == {"x.txt": "x.txt", "secret.txt": "secret.txt"}  # untouched
+    assert contents(staging.files) == {"top.txt": "top.txt"}
+
+
+def test_a_whole_folder_swapped_for_a_symlink_is_given_back_unread(tmp_path):
+    inbox, staging = tmp_path / "inbox", Staging(tmp_path / "staging", tmp_path / "inbox")
+    outside = outside_folder(tmp_path)
+    make(inbox, ["a/x.txt"])
+    staging.prepare()
+    batch = scan(inbox)
+    assert batch.whole == ["a"]
+    os.rename(inbox / "a", tmp_path / "real a")
+    (inbox / "a").symlink_to(outside)
+    problems: list[FileProblem] = []
+    taken = staging.take(batch, problems)
+    assert taken == {}
+    assert contents(outside) == {"x.txt": "x.txt", "secret.txt": "secret.txt"}
+    assert (inbox / "a").is_symlink() and contents(staging.files) == {}  # the link went back
+    assert not any(p.name.startswith("a/") for p in problems)
+
+
+def test_giving_back_never_follows_a_symlink_out_of_the_inbox(tmp_path):
+    inbox, staging = tmp_path / "inbox", Staging(tmp_path / "staging", tmp_path / "inbox")
+    outside = outside_folder(tmp_path)
+    make(inbox, ["a/new.txt", "a/keep.txt"])
+    staging.prepare()
+    batch = scan(inbox, not_ready=("a/keep.txt",))
+    problems: list[FileProblem] = []
+    assert sorted(staging.take(batch, problems)) == ["a/new.txt"]
+    os.rename(inbox / "a", tmp_path / "real a")
+    (inbox / "a").symlink_to(outside)  # while the file was being sent
+    staging.give_back_all(problems)
+    assert contents(outside) == {"x.txt": "x.txt", "secret.txt": "secret.txt"}
+    assert contents(staging.files) == {"a/new.txt": "a/new.txt"}  # kept safe, and reported
+    assert "a/new.txt" in [p.name for p in problems]

@@ -20,7 +20,8 @@ def register(subparsers: Any) -> None:
         help="a NAS that sleeps, wakes on a magic packet and announces itself to BaluPi",
         description=(
             "Serve /api/health like BaluHost while the simulated NAS runs; sleep after a "
-            'shutdown (POST /sim/control {"action": "shutdown"}); boot when a magic packet '
+            'shutdown (POST /sim/control {"action": "shutdown"}) or a suspend ("suspend"; '
+            '"resume" or a magic packet brings it back at once); boot when a magic packet '
             "for --mac reaches the UDP --wol-port. With --pi-url it announces itself through "
             "balupi-nas; the secret comes from $BALUPI_HANDSHAKE_SECRET or --secret-file."
         ),

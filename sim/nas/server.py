@@ -1,7 +1,9 @@
-"""A simulated NAS: /api/health while it runs, asleep after its shutdown, woken by a magic packet.
+"""A simulated NAS: /api/health while it runs, asleep after its shutdown or suspend, woken by a
+magic packet (from a suspend it resumes at once, without a boot).
 
 It announces itself to the Pi through the real ``balupi-nas`` code (shutdown hook and
-announce-online), so the simulated protocol is the one a real NAS speaks. Its own control
+announce-online; for a suspend the suspend and resume hooks balupi-nas-sleep.service runs), so
+the simulated protocol is the one a real NAS speaks. Its own control
 channel (another port) lets tests and the demo shut it down, kill it or revive it.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from balupi.nas.cli import announce_online, shutdown_hook
+from balupi.nas.cli import announce_online, resume_hook, shutdown_hook, suspend_hook
 from balupi.nas.health_server import make_health_app
 from balupi.nas.pi_client import NotAcknowledged
 from balupi.sim.nas.magic_packet import is_magic_packet_for
@@ -116,6 +118,24 @@ class SimulatedNas:
         self.state = "sleeping"
         return result
 
+    async def suspend(self) -> str:
+        """A planned suspend: the suspend hook announces it (with a snapshot), then it sleeps."""
+        if self.state != "running":
+            return f"not running ({self.state})"
+        self.state = "suspending"
+        result = await self._announce("suspend")
+        await self._api_down()
+        self.state = "suspended"
+        return result
+
+    async def resume(self) -> str:
+        """Back from a suspend (a key press, a magic packet): no boot, then the resume hook."""
+        if self.state != "suspended":
+            return f"not suspended ({self.state})"
+        await self._api_up()
+        self.state = "running"
+        return await self._announce("resume")
+
     async def kill(self) -> None:
         """Dies without notice (power cut, kernel panic)."""
         await self._api_down()
@@ -139,7 +159,10 @@ class SimulatedNas:
         if not is_magic_packet_for(data, self.config.mac):
             return
         self.magic_packets += 1
-        if self.state in ("sleeping", "dead"):
+        if self.state == "suspended":
+            log.info("magic packet: resuming from suspend")
+            self._spawn(self.resume())
+        elif self.state in ("sleeping", "dead"):
             log.info("magic packet: booting in %.1f s", self.config.boot_seconds)
             self._spawn(self._boot(announce=True))
 
@@ -159,6 +182,10 @@ class SimulatedNas:
         try:
             if which == "online":
                 await announce_online(c.pi_url, c.secret, c.announce_timeout)
+            elif which == "suspend":
+                await suspend_hook(c.pi_url, c.secret, EXAMPLE_SNAPSHOT, c.announce_timeout)
+            elif which == "resume":
+                await resume_hook(c.pi_url, c.secret, c.announce_timeout)
             else:
                 await shutdown_hook(c.pi_url, c.secret, EXAMPLE_SNAPSHOT, c.announce_timeout)
             result = f"{which}: acknowledged"
@@ -224,6 +251,10 @@ class SimulatedNas:
                 action = None
             if action == "shutdown":
                 result = await self.shutdown()
+            elif action == "suspend":
+                result = await self.suspend()
+            elif action == "resume":
+                result = await self.resume()
             elif action == "kill":
                 await self.kill()
                 result = "killed"
@@ -235,7 +266,10 @@ class SimulatedNas:
                 result = "booting"
             else:
                 return web.json_response(
-                    {"error": 'send {"action": "shutdown" | "kill" | "hang" | "revive"}'},
+                    {
+                        "error": 'send {"action": "shutdown" | "suspend" | "resume" | "kill" | '
+                        '"hang" | "revive"}'
+                    },
                     status=400,
                 )
             return web.json_response({"result": result, **self.snapshot_of_state()})

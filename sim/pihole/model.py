@@ -50,6 +50,8 @@ class SimulatedPihole:
         self.stats = SimStats()
         self.blocking = "enabled"
         self.delay_seconds = 0.0  # a slow Pi-hole: every /api answer waits this long
+        # A Pi-hole that answers oddly: GET path -> the JSON body sent instead (after the login).
+        self.odd_answers: dict[str, Any] = {}
         self.config_changes = 0  # applied PATCH/PUT/DELETE of the config
         lines = [] if settings.local_ttl is None else [f"local-ttl={settings.local_ttl}"]
         self.config: dict[str, Any] = {

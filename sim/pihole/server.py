@@ -21,7 +21,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Middleware] = ()) -> web.Application:
-    app = web.Application(middlewares=[*middlewares, _slow, _auth])
+    app = web.Application(middlewares=[*middlewares, _slow, _auth, _odd])
     app[SIM_KEY] = pihole
     r = app.router
     r.add_get("/api/auth", get_auth)
@@ -95,6 +95,14 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     if session is None:
         return unauthorized()
+    return await handler(request)
+
+
+@web.middleware
+async def _odd(request: web.Request, handler: Handler) -> web.StreamResponse:
+    odd = request.app[SIM_KEY].odd_answers
+    if request.method == "GET" and request.path in odd:
+        return web.json_response(odd[request.path])
     return await handler(request)
 
 

@@ -37,6 +37,7 @@ _CONTROL_FIELDS = (
     "delay_seconds",
     "expire_sessions",
     "session_timeout_seconds",
+    "huge_answer_bytes",
 )
 
 
@@ -64,6 +65,9 @@ class TapoSimServer:
         # Faults, settable while running.
         self.third_party_compat = True
         self.delay_seconds = 0.0
+        # A broken or hostile plug: every request answered with this many bytes (0: off),
+        # streamed without a length, so the client cannot tell before it reads.
+        self.huge_answer_bytes = 0
         self._silent = False
         # Counters.
         self.request_count = 0
@@ -228,6 +232,8 @@ class TapoSimServer:
         self._require_transport("klap")
         self.request_count += 1
         await self._hold()
+        if self.huge_answer_bytes:
+            return await self._huge_answer(request)
         try:
             seq = int(request.query["seq"])
         except (KeyError, ValueError) as err:
@@ -248,6 +254,18 @@ class TapoSimServer:
         answer = answer or {"error_code": JSON_DECODE_FAIL}
         body = self._klap.encrypt_response(session_id, seq, _compact(answer))
         return web.Response(body=body, content_type="application/octet-stream")
+
+    async def _huge_answer(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk, left = b"\0" * 65536, self.huge_answer_bytes
+        with contextlib.suppress(ConnectionError):  # the client hangs up once it has enough
+            while left > 0 and not self._stopping.is_set():
+                await response.write(chunk[: min(left, len(chunk))])
+                left -= len(chunk)
+            await response.write_eof()
+        return response
 
     async def _aes_app(self, request: web.Request) -> web.StreamResponse:
         self._require_transport("aes")
@@ -355,6 +373,8 @@ class TapoSimServer:
             self.delay_seconds = float(changes["delay_seconds"])
         if "session_timeout_seconds" in changes:
             self.session_timeout_seconds = float(changes["session_timeout_seconds"])
+        if "huge_answer_bytes" in changes:
+            self.huge_answer_bytes = int(changes["huge_answer_bytes"])
         if changes.get("expire_sessions"):
             self.expire_sessions()
         return web.json_response(self.state())
@@ -387,7 +407,7 @@ def _control_problems(changes: object) -> list[str]:
             problems.append(f"{name} must be true or false")
     if "expire_sessions" in changes and changes["expire_sessions"] is not True:
         problems.append("expire_sessions must be true")
-    for name in ("power_watts", "delay_seconds"):
+    for name in ("power_watts", "delay_seconds", "huge_answer_bytes"):
         if name in changes and not (_is_number(changes[name]) and changes[name] >= 0):
             problems.append(f"{name} must be a number >= 0")
     timeout = changes.get("session_timeout_seconds")

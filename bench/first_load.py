@@ -1,0 +1,70 @@
+"""What a browser downloads before a Vite-built page shows: the scripts, module preloads and
+stylesheets index.html names, and every chunk those scripts import statically, each gzipped
+(level 9, as nginx's gzip_static files are)."""
+
+from __future__ import annotations
+
+import gzip
+import posixpath
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+# Static imports in minified ES modules: `import{a}from"./x.js"`, `import"./y.js"`.
+_STATIC_IMPORT = re.compile(
+    r"""(?:\bimport|\bexport)\s*(?:[\w*{}\s,$]*?\bfrom\s*)?["']([^"']+\.js)["']"""
+)
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script" and a.get("src"):
+            self.found.append(a["src"] or "")
+        rel = (a.get("rel") or "").split()
+        if tag == "link" and a.get("href") and ({"stylesheet", "modulepreload"} & set(rel)):
+            self.found.append(a["href"] or "")
+
+
+@dataclass(frozen=True)
+class FirstLoad:
+    files: dict[str, int]  # path in the build -> gzip bytes
+
+    @property
+    def js_gzip(self) -> int:
+        return sum(n for f, n in self.files.items() if f.endswith(".js"))
+
+    @property
+    def css_gzip(self) -> int:
+        return sum(n for f, n in self.files.items() if f.endswith(".css"))
+
+    @property
+    def total_gzip(self) -> int:
+        return self.js_gzip + self.css_gzip
+
+
+def gzip_size(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+def first_load(dist: Path) -> FirstLoad:
+    parser = _Assets()
+    parser.feed((dist / "index.html").read_text())
+    todo = [p.lstrip("/") for p in parser.found if not p.startswith(("http:", "https:", "//"))]
+    files: dict[str, int] = {}
+    while todo:
+        name = todo.pop()
+        if name in files:
+            continue
+        data = (dist / name).read_bytes()
+        files[name] = gzip_size(data)
+        if name.endswith(".js"):
+            here = posixpath.dirname(name)
+            for imported in _STATIC_IMPORT.findall(data.decode("utf-8", "replace")):
+                todo.append(posixpath.normpath(posixpath.join(here, imported)).lstrip("/"))
+    return FirstLoad(files)

@@ -1,0 +1,93 @@
+// Share and inbox: the share disk's space (node_exporter), what waits in the inbox and for how
+// long, the last move to the NAS, and "move now" while the NAS is online.
+import type { UseQueryResult } from "@tanstack/react-query";
+import { useState } from "react";
+import { postFlush, type Status } from "../api/handshake";
+import { jobUp, valueOf } from "../api/prometheus";
+import type { SourceError } from "../api/sourceError";
+import { Meter } from "../components/Meter";
+import { Panel, Stat } from "../components/Panel";
+import { formatBytes, formatDuration, formatNumber, formatWhen } from "../format";
+import { stateOf, useInstant, useNow } from "../hooks";
+import { useLanguage } from "../i18n/language";
+import { withUpstream, worstState } from "../panelState";
+import { OTHER_SOURCES, QUERIES, SHARE_PATH } from "../queryPlan";
+import { filesystemOf, filesystems } from "./node";
+
+type Move = { kind: "idle" } | { kind: "moving" } | { kind: "done"; files: number } | { kind: "refused"; reason: string };
+
+export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceError> }) {
+  const { t, lang } = useLanguage();
+  const now = useNow();
+  const node = useInstant(QUERIES.node);
+  const inbox = useInstant(QUERIES.inbox);
+  const [move, setMove] = useState<Move>({ kind: "idle" });
+  const nodeSamples = node.data ?? [];
+  const state = worstState([
+    stateOf(status, "handshake", OTHER_SOURCES.status.refreshSeconds, now),
+    withUpstream(stateOf(node, "prometheus", QUERIES.node.refreshSeconds, now), node.data && jobUp(nodeSamples, "node") === false ? "node" : null),
+    stateOf(inbox, "prometheus", QUERIES.inbox.refreshSeconds, now),
+  ]);
+  const share = filesystemOf(filesystems(nodeSamples), SHARE_PATH);
+  const s = status.data;
+  const box = s?.inbox;
+  const oldest = valueOf(inbox.data ?? [], "balupi_inbox_oldest_file_age_seconds");
+  const last = box?.last_flush ?? null;
+  const dur = (x: number) => formatDuration(lang, x, t.units);
+  const configured = box !== undefined && box.flush === undefined;
+
+  async function moveNow() {
+    setMove({ kind: "moving" });
+    try {
+      const answer = await postFlush();
+      setMove(answer.kind === "done" ? { kind: "done", files: answer.report.moved_files } : { kind: "refused", reason: answer.reason });
+    } catch {
+      setMove({ kind: "refused", reason: t.source.handshake });
+    }
+    await status.refetch();
+  }
+
+  return (
+    <Panel id="inbox" title={t.inbox.title} state={state} hasData={s !== undefined || node.data !== undefined}>
+      <dl className="stats">
+        <Stat
+          label={t.inbox.shareDisk}
+          value={share ? t.inbox.free(formatBytes(lang, share.availBytes)) : null}
+          detail={
+            share ? (
+              <>
+                {t.inbox.ofTotal(formatBytes(lang, share.sizeBytes))}
+                <Meter used={share.sizeBytes - share.availBytes} total={share.sizeBytes} />
+              </>
+            ) : null
+          }
+        />
+        <Stat
+          label={t.inbox.waiting}
+          value={box ? (box.files === 0 ? t.inbox.empty : t.inbox.waitingDetail(formatNumber(lang, box.files), formatBytes(lang, box.bytes))) : null}
+          detail={box && box.files > 0 && oldest != null ? t.inbox.oldest(dur(oldest)) : null}
+          live
+        />
+        {configured && (
+          <Stat
+            label={t.inbox.lastFlush}
+            value={last ? `${formatWhen(lang, last.started_at * 1000, now)} · ${t.inbox.result[last.result] ?? last.result}` : t.inbox.noFlush}
+            detail={last ? [t.inbox.moved(formatNumber(lang, last.moved_files)), last.error].filter(Boolean).join(" · ") : null}
+            tone={last ? (last.result === "ok" ? "ok" : last.result === "partial" ? "warn" : "bad") : undefined}
+          />
+        )}
+      </dl>
+      {box && !configured && <p className="subtle">{t.inbox.notConfigured}</p>}
+      {configured && s?.nas_state === "online" && (
+        <button type="button" className="button" disabled={move.kind === "moving" || box.flush_running} onClick={() => void moveNow()}>
+          {move.kind === "moving" || box.flush_running ? t.inbox.moving : t.inbox.moveNow}
+        </button>
+      )}
+      {configured && s && s.nas_state !== "online" && box.files > 0 && <p className="subtle">{t.inbox.moveOnlyOnline}</p>}
+      <div role="status" aria-live="polite">
+        {move.kind === "done" && <p className="note ok">{t.inbox.moveDone(formatNumber(lang, move.files))}</p>}
+        {move.kind === "refused" && <p className="note bad">{t.inbox.moveRefused(move.reason)}</p>}
+      </div>
+    </Panel>
+  );
+}

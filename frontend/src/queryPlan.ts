@@ -1,0 +1,191 @@
+// Every query the dashboard sends, by panel: PromQL, how often, and for charts the window.
+// The one place to read what an open dashboard costs Prometheus; the benchmarks replay it
+// (the build writes it to frontend-dist/query-plan.json).
+//
+// Placeholders: $step (a range query's step in seconds), $today (seconds since local midnight).
+// Metrics of one panel come in one request where they can: `{__name__=~"a|b"}` selects several.
+
+export type PanelId = "nas" | "power" | "usage" | "pihole" | "snapshot" | "inbox" | "pi";
+
+export interface InstantQuery {
+  id: string;
+  panel: PanelId;
+  kind: "instant";
+  promql: string;
+  refreshSeconds: number;
+}
+
+export interface RangeQuery {
+  id: string;
+  panel: PanelId;
+  kind: "range";
+  promql: string;
+  /** Windows a person can choose; the first is shown first. */
+  windowsSeconds: number[];
+  refreshSeconds: number;
+  /** "tail": after the first answer only the new points are asked for (range.ts). */
+  refresh: "tail" | "full";
+  /** Step fixed by the query's meaning (one point per day) instead of chosen per window. */
+  fixedStepSeconds?: number;
+}
+
+export type Query = InstantQuery | RangeQuery;
+
+// Several metrics in one request. With `job`, the job's `up` comes along in the same selector
+// (an `or up{...}` would drop it: `or` matches label sets without the name).
+const names = (...metrics: string[]): string => `{__name__=~"${metrics.join("|")}"}`;
+const ofJob = (job: string, metrics: string[], extra = ""): string =>
+  `{__name__=~"${[...metrics, "up"].join("|")}",job="${job}"${extra}}`;
+
+export const HOUR = 3600;
+export const DAY = 86400;
+
+export const QUERIES = {
+  powerNow: {
+    id: "power.now",
+    panel: "power",
+    kind: "instant",
+    promql: ofJob("tapo", ["tapo_power_watts", "tapo_up"]),
+    refreshSeconds: 5,
+  },
+  powerEnergy: {
+    id: "power.energy",
+    panel: "power",
+    kind: "instant",
+    promql: names(
+      "balupi:energy_kwh:increase1d",
+      "balupi:energy_kwh:increase30d",
+      "balupi:energy_cost:increase1d",
+      "balupi:energy_cost:increase30d",
+    ),
+    refreshSeconds: 60,
+  },
+  powerHistory: {
+    id: "power.history",
+    panel: "power",
+    kind: "range",
+    // The average over each step: a 5 min step shows what the NAS drew in those 5 min.
+    promql: "avg_over_time(tapo_power_watts[$steps])",
+    windowsSeconds: [DAY, 7 * DAY, 30 * DAY],
+    refreshSeconds: 60,
+    refresh: "tail",
+  },
+  usageToday: {
+    id: "usage.today",
+    panel: "usage",
+    kind: "instant",
+    // Since local midnight; the wakes by result and the outages in the same request.
+    promql:
+      'label_replace(increase(balupi_nas_online_seconds_total[$todays]), "q", "online", "", "")' +
+      ' or label_replace(sum by (result) (increase(balupi_nas_wakes_total[$todays])), "q", "wakes", "", "")' +
+      ' or label_replace(sum(increase(balupi_nas_takeovers_total[$todays])), "q", "outages", "", "")',
+    refreshSeconds: 60,
+  },
+  usageDays: {
+    id: "usage.days",
+    panel: "usage",
+    kind: "range",
+    // Evaluated at each local midnight, the 1d rules give the day that just ended.
+    promql: names(
+      "balupi:nas_online_seconds:increase1d",
+      "balupi:nas_wakes:increase1d",
+      "balupi:nas_outages:increase1d",
+    ),
+    windowsSeconds: [6 * DAY],
+    refreshSeconds: 300,
+    refresh: "full",
+    fixedStepSeconds: DAY,
+  },
+  usageAverages: {
+    id: "usage.averages",
+    panel: "usage",
+    kind: "instant",
+    promql: names("balupi:nas_power_watts:avg_online_1d", "balupi:nas_power_watts:avg_asleep_1d"),
+    refreshSeconds: 300,
+  },
+  pihole: {
+    id: "pihole",
+    panel: "pihole",
+    kind: "instant",
+    // The blocked-ratio rule keeps the job label of the series it divides.
+    promql: ofJob("pihole", [
+      "pihole_up",
+      "pihole_dns_queries_today",
+      "pihole_ads_blocked_today",
+      "balupi:pihole_blocked:ratio",
+      "pihole_status",
+      "pihole_unique_clients",
+      "pihole_clients_ever_seen",
+      "pihole_top_ads",
+      "pihole_api_sessions",
+      "pihole_api_sessions_max",
+    ]),
+    refreshSeconds: 15,
+  },
+  inbox: {
+    id: "inbox",
+    panel: "inbox",
+    kind: "instant",
+    promql: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds"]),
+    refreshSeconds: 15,
+  },
+  node: {
+    id: "node",
+    panel: "pi",
+    kind: "instant",
+    // Also the share disk of the inbox panel: the filesystem that holds SHARE_PATH.
+    promql: ofJob(
+      "node",
+      [
+        "node_thermal_zone_temp",
+        "node_memory_MemTotal_bytes",
+        "node_memory_MemAvailable_bytes",
+        "node_boot_time_seconds",
+        "node_time_seconds",
+        "node_filesystem_size_bytes",
+        "node_filesystem_avail_bytes",
+      ],
+      ',fstype!~"tmpfs|ramfs|squashfs|devtmpfs|overlay|nsfs|autofs|fuse.*"',
+    ),
+    refreshSeconds: 15,
+  },
+} as const satisfies Record<string, Query>;
+
+/** Non-Prometheus sources, for the record (and the benchmarks' request counts). */
+export const OTHER_SOURCES = {
+  status: { url: "/api/status", refreshSeconds: 5, wakingRefreshSeconds: 1 },
+  snapshot: { url: "/snapshot/snapshot.json", refreshSeconds: 60 },
+} as const;
+
+/** Where the share lives on the Pi (samba/balupi-shares.conf). */
+export const SHARE_PATH = "/smb/share";
+/** Where the history and the snapshot live on the Pi's HDD. */
+export const DATA_PATH = "/data";
+
+export function secondsSinceMidnight(now: Date): number {
+  const midnight = new Date(now);
+  midnight.setHours(0, 0, 0, 0);
+  return Math.max(60, Math.round((now.getTime() - midnight.getTime()) / 1000));
+}
+
+/** The PromQL of ``q`` with its placeholders filled in. */
+export function render(q: Query, values: { step?: number; now?: Date } = {}): string {
+  let text: string = q.promql;
+  if (values.step !== undefined) text = text.replaceAll("$step", String(values.step));
+  if (values.now !== undefined) {
+    text = text.replaceAll("$today", String(secondsSinceMidnight(values.now)));
+  }
+  return text;
+}
+
+/** Local midnights: the evaluation times of a per-day query (the last one is today 00:00). */
+export function lastMidnights(now: Date, days: number): number[] {
+  const out: number[] = [];
+  const d = new Date(now);
+  d.setHours(0, 0, 0, 0);
+  for (let i = 0; i < days; i++) {
+    out.unshift(Math.round(d.getTime() / 1000));
+    d.setDate(d.getDate() - 1);
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+"""bench.first_load counts what index.html loads and what those scripts import statically."""
+
+from __future__ import annotations
+
+import gzip
+
+from bench.first_load import first_load, gzip_size
+
+
+def test_counts_scripts_preloads_styles_and_static_imports_only(tmp_path):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (tmp_path / "index.html").write_text(
+        '<script type="module" src="/assets/index.js"></script>'
+        '<link rel="modulepreload" href="/assets/vendor.js">'
+        '<link rel="stylesheet" href="/assets/index.css"><link rel="icon" href="/favicon.svg">'
+    )
+    (assets / "index.js").write_text('import{a}from"./shared.js";import("./lazy.js");a();')
+    (assets / "vendor.js").write_text("export const v=1;" * 50)
+    (assets / "shared.js").write_text('import"./deep.js";export const a=()=>1;')
+    (assets / "deep.js").write_text("console.log(1)")
+    (assets / "lazy.js").write_text("x" * 10_000)
+    (assets / "index.css").write_text("body{margin:0}")
+    load = first_load(tmp_path)
+    assert sorted(load.files) == [
+        "assets/deep.js", "assets/index.css", "assets/index.js", "assets/shared.js",
+        "assets/vendor.js",
+    ]  # fmt: skip
+    assert load.css_gzip == gzip_size(b"body{margin:0}")
+    assert load.total_gzip == load.js_gzip + load.css_gzip
+    assert gzip_size(b"abc") == len(gzip.compress(b"abc", 9, mtime=0))
