@@ -33,6 +33,7 @@ from balupi.devstack.process import ManagedProcess
 from balupi.handshake.signing import sign
 from bench.exporter_scrape import rss_mib
 from bench.load import load
+from tests.waiting import wait_for, wait_for_async
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
@@ -126,21 +127,13 @@ pid_file = "{self.dnsmasq.pid_file}"
     def dig(self) -> str | None:
         return dig(self.dnsmasq.port, NAME)
 
-    def until_dig(self, address: str, timeout: float) -> float:
-        """Poll dig until it answers ``address``; the time.time() of that answer."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.dig() == address:
-                return time.time()
-        raise RuntimeError(f"dig never answered {address} within {timeout} s")
+    def answered_at(self, address: str) -> float | None:
+        """The time.time() at which dig answered ``address``, if it does now: polled (with no
+        pause: dig itself takes ~20 ms) to time a switch."""
+        return time.time() if self.dig() == address else None
 
-    def until_state(self, state: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.status()["nas_state"] == state:
-                return
-            time.sleep(0.05)  # polling a condition with a bound
-        raise RuntimeError(f"state never became {state}: {self.status()}")
+    def in_state(self, state: str) -> bool:
+        return self.status()["nas_state"] == state
 
 
 async def signed_post(
@@ -182,13 +175,17 @@ async def planned_and_coming_online(part: Part, runs: int) -> None:
             t0 = time.perf_counter()
             await signed_post(session, part.url, "/api/handshake/nas-going-offline", snap,
                               time.time())  # fmt: skip
-            part.until_dig(PI_IP, 10)
+            wait_for(
+                lambda: part.answered_at(PI_IP), what="dig answers the Pi", timeout=10, interval=0
+            )
             switch.append(time.perf_counter() - t0)
             # BaluHost sends no body; a tiny one keeps each signed call distinct, since the
             # same call twice in one second would be refused as a replay.
             path = "/api/handshake/nas-coming-online"
             online.append(await signed_post(session, part.url, path, {"bench": i}, time.time()))
-            part.until_dig(NAS_IP, 10)
+            wait_for(
+                lambda: part.answered_at(NAS_IP), what="dig answers the NAS", timeout=10, interval=0
+            )
     health = await load(f"{part.url}/api/health", requests=runs, concurrency=1)
     print(
         f"planned shutdown -> dig answers the Pi    median {ms(statistics.median(switch))}  "
@@ -207,14 +204,16 @@ def wake(part: Part, runs: int) -> None:
     after_healthy, total = [], []
     for _ in range(runs):
         part.sim("shutdown")  # announces itself through balupi-nas, then sleeps
-        part.until_dig(PI_IP, 10)
+        wait_for(lambda: part.answered_at(PI_IP), what="dig answers the Pi", timeout=10, interval=0)
         t0 = time.time()
         with urllib.request.urlopen(
             urllib.request.Request(f"{part.url}/api/wake-nas", data=b""), timeout=10
         ) as r:
             if r.status != 202:
                 raise RuntimeError(f"wake answered {r.status}")
-        at = part.until_dig(NAS_IP, 60)
+        at = wait_for(
+            lambda: part.answered_at(NAS_IP), what="dig answers the NAS", timeout=60, interval=0
+        )
         healthy = part.sim()["healthy_since"]
         after_healthy.append(at - healthy)
         total.append(at - t0)
@@ -234,11 +233,16 @@ def takeover(part: Part, runs: int, action: str) -> None:
     """``kill``: the port closes (probes refused at once); ``hang``: probes run into timeouts."""
     times = []
     for i in range(runs):
-        part.until_state("online", 60)
-        part.until_dig(NAS_IP, 10)
+        wait_for(lambda: part.in_state("online"), what="the NAS online", timeout=60, interval=0.05)
+        wait_for(
+            lambda: part.answered_at(NAS_IP), what="dig answers the NAS", timeout=10, interval=0
+        )
         t0 = time.time()
         part.sim(action)
-        times.append(part.until_dig(PI_IP, 120) - t0)
+        seen = wait_for(
+            lambda: part.answered_at(PI_IP), what="dig answers the Pi", timeout=120, interval=0
+        )
+        times.append(seen - t0)
         print(f"  takeover ({action}) run {i + 1}: {times[-1]:.1f} s", flush=True)
         part.sim("revive")  # comes back and announces itself
     worst = 30 + 2 * 3 + 2.5  # interval + (misses - 1) * retry + probe timeout
@@ -280,11 +284,9 @@ async def memory(workdir: Path, calls: int) -> None:
         part.start()
         floor.start()
         floor.wait_http(f"http://127.0.0.1:{floor_port}/api/health")
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if part.heartbeats() >= 2000:
-                break
-            await asyncio.sleep(0.5)  # polling a condition with a bound
+        await wait_for_async(
+            lambda: part.heartbeats() >= 2000, what="2,000 heartbeats", timeout=300, interval=0.5
+        )
         await api_calls(part.url, calls)
         await load(f"http://127.0.0.1:{floor_port}/api/health", requests=calls, concurrency=8)
         service_rss = rss_mib(part.service.pid)
@@ -305,8 +307,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     part = Part(workdir, "defaults", "", announce=True)
     try:
         part.start()
-        part.until_state("online", 60)
-        part.until_dig(NAS_IP, 10)
+        wait_for(lambda: part.in_state("online"), what="the NAS online", timeout=60, interval=0.05)
+        wait_for(
+            lambda: part.answered_at(NAS_IP), what="dig answers the NAS", timeout=10, interval=0
+        )
         print("== balupi-handshake, default heartbeat settings, dnsmasq via SIGHUP, loopback ==")
         await planned_and_coming_online(part, args.runs)
         wake(part, args.wake_runs)

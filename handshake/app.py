@@ -300,14 +300,14 @@ def _flushes(flusher: InboxFlusher | None) -> dict:
     """The inbox's flushes for /api/status: running, the last report, the last failure."""
     if flusher is None:
         return {"flush": "not configured ([inbox] in balupi.toml)"}
-    mover = flusher.mover
-    last = mover.last_report
+    tally = flusher.mover.tally
+    last = tally.last_report
     return {
-        "flush_running": mover.running,
+        "flush_running": flusher.mover.running,
         "last_flush": None if last is None else last.as_dict(),
-        "last_error": mover.last_error,
-        "last_error_at": _iso(mover.last_error_at),
-        "moved_files_total": mover.moved_files_total,
+        "last_error": tally.last_error,
+        "last_error_at": _iso(tally.last_error_at),
+        "moved_files_total": tally.moved_files_total,
     }
 
 

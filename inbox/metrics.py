@@ -29,7 +29,6 @@ class InboxCollector:
         return []  # nothing to check at registration: do not walk the inbox then
 
     def collect(self) -> Iterable[Metric]:
-        m = self.mover
         try:
             waiting = self.scan()
         except OSError:
@@ -54,6 +53,7 @@ class InboxCollector:
                 age.add_metric([], waiting.oldest_age_seconds)
         yield from (files, size, age)
 
+        m = self.mover.tally
         moved = CounterMetricFamily("balupi_inbox_moved_files", "Files moved to the NAS")
         moved.add_metric([], m.moved_files_total)
         moved_bytes = CounterMetricFamily(
@@ -71,7 +71,7 @@ class InboxCollector:
         for result in RESULTS:
             flushes.add_metric([result], m.flushes_total[result])
         running = GaugeMetricFamily("balupi_inbox_flush_running", "1 while a flush runs")
-        running.add_metric([], 1 if m.running else 0)
+        running.add_metric([], 1 if self.mover.running else 0)
         yield from (moved, moved_bytes, renamed, flushes, running)
 
         last = m.last_report

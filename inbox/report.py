@@ -58,6 +58,17 @@ class FlushReport:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def conclude(self, error: str | None, duration_seconds: float) -> None:
+        """Close the report of a finished flush: ``error`` None means every ready file went."""
+        self.duration_seconds = duration_seconds
+        self.error = error
+        if error is None:
+            self.result = OK
+        elif self.moved_files or self.already_on_nas:
+            self.result = PARTIAL
+        else:
+            self.result = FAILED
+
     def summary(self) -> str:
         text = f"{self.result}: moved {self.moved_files} file(s), {self.moved_bytes} bytes"
         if self.renamed:

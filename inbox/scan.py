@@ -107,7 +107,8 @@ def split_ready(
     if opened is None:
         opened = open_file_ids(root) if files else (set(), True)
     open_ids, seen_all = opened
-    ready, waiting = [], []
+    ready: list[InboxFile] = []
+    waiting: list[InboxFile] = []
     for f in files:
         busy = (
             f.changed_ns > limit_ns

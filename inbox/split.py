@@ -27,9 +27,11 @@ def split_names(rels: Iterable[str], parts: int) -> list[list[str]]:
         for rel in units.pop(biggest):
             child = prefix + rel[len(prefix) :].partition("/")[0]
             units.setdefault(child, []).append(rel)
-    loads = [[0, []] for _ in range(parts)]
+    # Biggest units first, each to the part with the fewest files so far.
+    counts = [0] * parts
+    names: list[list[str]] = [[] for _ in range(parts)]
     for unit, files in sorted(units.items(), key=lambda item: (-len(item[1]), item[0])):
-        lightest = min(loads, key=lambda load: load[0])
-        lightest[0] += len(files)
-        lightest[1].append(unit)
-    return [sorted(names) for _count, names in loads if names]
+        lightest = min(range(parts), key=counts.__getitem__)
+        counts[lightest] += len(files)
+        names[lightest].append(unit)
+    return [sorted(part) for part in names if part]

@@ -212,7 +212,7 @@ class Staging:
 
     def files_left(self) -> set[str]:
         """The paths of the files still in staging: the ones rsync did not deliver."""
-        left = set()
+        left: set[str] = set()
         for dirpath, _dirs, names in os.walk(self.files):
             rel_dir = os.path.relpath(dirpath, self.files)
             left.update(names if rel_dir == "." else (f"{rel_dir}/{n}" for n in names))

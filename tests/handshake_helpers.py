@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from balupi.config import Config, load_config
@@ -101,22 +100,7 @@ def baluhost_request(
     return headers, wire
 
 
-async def until(condition: Callable[[], object], *, timeout: float = 10, what: str = "") -> None:
-    """Poll ``condition`` until it is true, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.02)  # polling a condition with a bound, not a sync by sleeping
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
-async def until_dig(port: int, address: str | None, *, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    answer = None
-    while time.monotonic() < deadline:
-        answer = await asyncio.to_thread(dig, port, HOSTNAME)
-        if answer == address:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"dig answers {answer}, not {address}, after {timeout} s")
+async def dns_is(port: int, address: str) -> bool:
+    """Whether dnsmasq on ``port`` answers ``address`` for baluhost.local now (dig runs off the
+    event loop, which the service under test shares): a condition for ``wait_for_async``."""
+    return await asyncio.to_thread(dig, port, HOSTNAME) == address

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -112,16 +110,6 @@ def assert_each_file_once(
     assert set(inbox) <= set(dropped), sorted(set(inbox) - set(dropped))
     staged = box.staging / "files"
     assert not staged.exists() or files_below(staged) == {}, "links left in staging"
-
-
-def wait_for(what: str, check: Callable[[], object], timeout: float = 20) -> object:
-    """Poll ``check`` until it gives something true; fail with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def partial_temp_file(folder: Path, name: str, min_bytes: int) -> Path | None:

@@ -115,20 +115,34 @@ def _sleep_and_wake(prometheus: Prometheus, p: dict[str, int]) -> None:
     plug = f"http://127.0.0.1:{p['plug']}/sim/control"
     nas_control = f"http://127.0.0.1:{p['nas_control']}/sim/control"
     has = prometheus.query
-    wait_for(lambda: has('balupi_nas_state{state="online"} == 1'), 30, "the NAS online")
-    wait_for(lambda: has("balupi:nas_power_watts:online"), 30, "power while online recorded")
+    wait_for(
+        lambda: has('balupi_nas_state{state="online"} == 1'), timeout=30, what="the NAS online"
+    )
+    wait_for(
+        lambda: has("balupi:nas_power_watts:online"), timeout=30, what="power while online recorded"
+    )
     post(nas_control, {"action": "shutdown"})
     post(plug, {"power_watts": ASLEEP_WATTS})
-    wait_for(lambda: has("balupi:nas_power_watts:asleep"), 30, "power while asleep recorded")
+    wait_for(
+        lambda: has("balupi:nas_power_watts:asleep"), timeout=30, what="power while asleep recorded"
+    )
     post(plug, {"power_watts": ONLINE_WATTS})
     post(f"http://127.0.0.1:{p['handshake']}/api/wake-nas")
-    wait_for(lambda: has('balupi_nas_wakes_total{result="success"} == 1'), 30, "the wake scraped")
-    wait_for(lambda: has('balupi_nas_state{state="online"} == 1'), 30, "the NAS online again")
+    wait_for(
+        lambda: has('balupi_nas_wakes_total{result="success"} == 1'),
+        timeout=30,
+        what="the wake scraped",
+    )
+    wait_for(
+        lambda: has('balupi_nas_state{state="online"} == 1'),
+        timeout=30,
+        what="the NAS online again",
+    )
     # The rules built on other rules lag one evaluation behind; wait for the last of them.
     last = ("balupi:nas_wakes:increase1d", "balupi:energy_cost:increase30d",
             "balupi:nas_power_watts:avg_asleep_1d", "balupi:pihole_blocked:ratio")  # fmt: skip
     for rule in last:
-        wait_for(functools.partial(has, rule), 30, f"{rule} evaluated")
+        wait_for(functools.partial(has, rule), timeout=30, what=f"{rule} evaluated")
 
 
 @contextlib.contextmanager

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -55,18 +54,3 @@ async def dig(name: str, port: int) -> list[str]:
     if proc.returncode != 0:
         raise RuntimeError(f"dig failed ({proc.returncode}): {err.decode()} {out.decode()}")
     return [line for line in out.decode().split() if line and line[0].isdigit()]
-
-
-async def until(
-    condition: Callable[[], object], *, timeout: float = 5.0, what: str = "condition"
-) -> None:
-    """Poll ``condition`` (sync or async) with a bound: never a bare sleep as synchronisation."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no {what} within {timeout} s")

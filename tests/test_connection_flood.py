@@ -20,7 +20,8 @@ import pytest
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess, http_ok
 from balupi.sim.nas.server import NasSimConfig, SimulatedNas
-from tests.handshake_helpers import NAS_MAC, SECRET, until, write_config
+from tests.handshake_helpers import NAS_MAC, SECRET, write_config
+from tests.waiting import wait_for_async
 
 BIN = Path(sys.executable).parent
 OPEN_FILES = 256  # far below the flood: without a bound it runs out of descriptors
@@ -96,14 +97,14 @@ async def test_a_connection_flood_does_not_take_the_nas_offline(tmp_path, dnsmas
     try:
         service.start()
         await asyncio.to_thread(service.wait_http, f"{base}/api/health")
-        await until(lambda: get_json(f"{base}/api/status")["nas_state"] == "online",
+        await wait_for_async(lambda: get_json(f"{base}/api/status")["nas_state"] == "online",
                     what="online before the flood")  # fmt: skip
         flood.thread.start()
-        await until(lambda: flood.opened >= FLOOD, timeout=60, what="the flood opened")
+        await wait_for_async(lambda: flood.opened >= FLOOD, timeout=60, what="the flood opened")
         flood_began = time.monotonic()
         # For 8 s of flood (80 heartbeats): a new client gets its answer, the NAS stays online.
         while time.monotonic() - flood_began < 8:
-            await until(lambda: http_ok(f"{base}/api/health"), timeout=5,
+            await wait_for_async(lambda: http_ok(f"{base}/api/health"), timeout=5,
                         what="an answer for a new client during the flood")  # fmt: skip
             status = await asyncio.to_thread(get_json, f"{base}/api/status")
             assert status["nas_state"] == "online", status
@@ -134,7 +135,7 @@ async def test_a_probe_that_cannot_be_made_here_is_no_missed_heartbeat(make_stac
     assert not _local_errno(OSError(errno.ECONNREFUSED, "refused"))  # that is the NAS's
 
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     for _ in range(10):
         stack.controller.on_probe(ProbeResult(False, 0.0, "EMFILE", local=True))
     assert stack.controller.state is NasState.ONLINE

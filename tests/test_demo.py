@@ -1,10 +1,11 @@
-"""`make demo` as a new user runs it: every part starts on its documented port, the plug's power
-reaches Prometheus, the NAS sleeps and wakes through the handshake with `dig` following, and
-Ctrl-C (SIGTERM) stops everything."""
+"""`make demo` as a new user runs it: every part starts, the plug's power reaches Prometheus, the
+NAS sleeps and wakes through the handshake with `dig` following, and Ctrl-C (SIGTERM) stops
+everything. The demo runs in a state folder and on ports of the test's own (``--state-dir``,
+``--port-base``), so that whatever an earlier `make demo` left in .demo/, or a demo still
+running, changes nothing."""
 
 from __future__ import annotations
 
-import functools
 import json
 import signal
 import socket
@@ -12,18 +13,20 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
+from functools import partial
+from pathlib import Path
 
 import pytest
 
-from balupi.devstack import demo, demo_handshake, pihole_demo
+from balupi.devstack import demo, demo_handshake
+from balupi.devstack.demo_ports import DemoPorts, free_base
 from balupi.devstack.dnsmasq import dig
-from balupi.devstack.ports import port_in_use
 from balupi.devstack.prometheus import REPO
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-DNS_PORT = pihole_demo.PIHOLE_DNS_PORT
 
 
 def post(url: str, body: dict | None = None) -> dict:
@@ -32,10 +35,8 @@ def post(url: str, body: dict | None = None) -> dict:
         return json.load(answer)
 
 
-def prometheus_has(expr: str) -> bool:
-    url = f"http://127.0.0.1:{demo.PORTS['prometheus']}/api/v1/query?" + urllib.parse.urlencode(
-        {"query": expr}
-    )
+def prometheus_has(ports: DemoPorts, expr: str) -> bool:
+    url = f"{ports.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
     with urllib.request.urlopen(url, timeout=10) as answer:
         return bool(json.load(answer)["data"]["result"])
 
@@ -55,7 +56,8 @@ class Output:
                 self.lines.append(line)
                 self._new.notify_all()
 
-    def wait_for(self, text: str, timeout: float) -> None:
+    def expect(self, text: str, timeout: float) -> None:
+        """Wait until the demo has printed ``text`` (woken by each new line, not polled)."""
         with self._new:
             if not self._new.wait_for(lambda: any(text in x for x in self.lines), timeout):
                 raise AssertionError(f"no {text!r} within {timeout} s:\n{self.text}")
@@ -65,70 +67,97 @@ class Output:
         return "".join(self.lines)
 
 
-def test_demo_names_a_taken_port():
+def demo_argv(state: Path, base: int) -> list[str]:
+    return [sys.executable, "-m", "balupi.devstack.demo",
+            "--state-dir", str(state), "--port-base", str(base)]  # fmt: skip
+
+
+def test_demo_names_a_taken_port(tmp_path):
+    base = free_base()
+    plug = DemoPorts.from_base(base).plug
     with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
-        if not port_in_use(9999):
-            holder.bind(("127.0.0.1", 9999))
-            holder.listen()
+        holder.bind(("127.0.0.1", plug))
+        holder.listen()
         run = subprocess.run(
-            [sys.executable, "-m", "balupi.devstack.demo"],
+            demo_argv(tmp_path / "demo", base),
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
     assert run.returncode == 2
-    assert "simulated plug needs 127.0.0.1:9999" in run.stderr
+    assert f"simulated plug needs 127.0.0.1:{plug}" in run.stderr
     assert "Traceback" not in run.stderr
 
 
+def test_demo_refuses_a_port_base_out_of_range(tmp_path):
+    run = subprocess.run(
+        demo_argv(tmp_path / "demo", 65530), capture_output=True, text=True, timeout=30,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "--port-base: a port base must be 1024.." in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "demo").exists()
+
+
 def test_demo_end_to_end(tmp_path):
-    if taken := demo.ports_taken():
-        pytest.skip(f"the demo's fixed ports are in use by something else here: {taken}")
+    base = free_base()
+    ports = DemoPorts.from_base(base)
+    state = tmp_path / "demo"
+    dns_port = ports.pihole_dns
     started = time.time()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "balupi.devstack.demo"],
+        demo_argv(state, base),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
     )  # fmt: skip
     out = Output(proc)
     try:
-        out.wait_for("Press Ctrl-C", 120)
+        out.expect("Press Ctrl-C", 120)
         output = out.text
         assert "seen after" in output, output
-        assert "http://127.0.0.1:9090/graph" in output and "/api/wake-nas" in output
-        wait_for(lambda: prometheus_has('pihole_up{job="pihole"} == 1'), 60, "Pi-hole scraped")
+        assert f"{ports.prometheus_url}/graph" in output and "/api/wake-nas" in output
+        wait_for(
+            lambda: prometheus_has(ports, 'pihole_up{job="pihole"} == 1'),
+            timeout=60,
+            what="Pi-hole scraped",
+        )
 
         # The simulated NAS is up: the handshake points baluhost.local at it.
-        wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "NAS")
+        wait_for(
+            lambda: dig(dns_port, "baluhost.local") == demo_handshake.NAS_IP, timeout=30, what="NAS"
+        )
         # A user drops a file into the SMB inbox (as smbclient does it).
         name = "Grüße vom Laptop.txt"
         (tmp_path / name).write_text("hallo NAS\n")
         subprocess.run(
-            ["smbclient", "-p", str(demo.PORTS["smbd (share and inbox)"]), "//127.0.0.1/inbox",
-             "-A", str(demo.DEMO_DIR / "smbd" / "smbclient.auth"), "-c", f'put "{name}"'],
+            ["smbclient", "-p", str(ports.smbd), "//127.0.0.1/inbox",
+             "-A", str(state / "smbd" / "smbclient.auth"), "-c", f'put "{name}"'],
             cwd=tmp_path, check=True, capture_output=True, timeout=30,
         )  # fmt: skip
-        arrived = demo.DEMO_DIR / "nas-disk" / "inbox-from-pi" / name
-        arrived.unlink(missing_ok=True)
-        assert post(demo_handshake.CONTROL_URL, {"action": "shutdown"})["state"] == "sleeping"
-        wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.PI_IP, 10, "Pi")
-        assert post(f"{demo_handshake.API_URL}/api/wake-nas")["wol_sent"] is True
-        wait_for(lambda: dig(DNS_PORT, "baluhost.local") == demo_handshake.NAS_IP, 30, "woken")
+        arrived = state / "nas-disk" / "inbox-from-pi" / name
+        assert post(ports.nas_control_url, {"action": "shutdown"})["state"] == "sleeping"
+        wait_for(
+            lambda: dig(dns_port, "baluhost.local") == demo_handshake.PI_IP, timeout=10, what="Pi"
+        )
+        assert post(f"{ports.handshake_url}/api/wake-nas")["wol_sent"] is True
+        wait_for(
+            lambda: dig(dns_port, "baluhost.local") == demo_handshake.NAS_IP,
+            timeout=30,
+            what="woken",
+        )
         # The NAS announced itself: the handshake moved the inbox to its disk.
-        wait_for(arrived.exists, 30, "the dropped file on the NAS's disk")
+        wait_for(arrived.exists, timeout=30, what="the dropped file on the NAS's disk")
         assert arrived.read_text() == "hallo NAS\n"
         arrived.unlink()
 
         # It dies unannounced: the outage alert is printed in the terminal.
-        post(demo_handshake.CONTROL_URL, {"action": "kill"})
-        out.wait_for("ALERT firing: NasDownUnannounced", 120)
+        post(ports.nas_control_url, {"action": "kill"})
+        out.expect("ALERT firing: NasDownUnannounced", 120)
         # The recording rules answer the plan's questions (their groups run every minute).
-        # Only a sample written by this run counts: .demo keeps earlier runs' history.
         for rule in ("balupi:energy_kwh:increase1d", "balupi:nas_online_seconds:increase1h"):
             fresh = f"{rule} and timestamp({rule}) > {started:.0f}"
-            wait_for(functools.partial(prometheus_has, fresh), 150, f"{rule} recorded")
+            wait_for(partial(prometheus_has, ports, fresh), timeout=150, what=f"{rule} recorded")
 
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-        out.wait_for("Stopped.", 10)
+        out.expect("Stopped.", 10)
     finally:
         if proc.poll() is None:  # a failed step: stop it as Ctrl-C would, so no child lingers
             proc.send_signal(signal.SIGTERM)
@@ -137,8 +166,10 @@ def test_demo_end_to_end(tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
     assert proc.returncode == 0, out.text
-    assert not demo.ports_taken()  # every child is gone
-    for log in (REPO / ".demo" / "logs").glob("*.log"):
+    assert not ports.taken()  # every child is gone
+    logs = list((state / "logs").glob("*.log"))
+    assert logs, "the demo wrote no logs into its state folder"
+    for log in logs:
         text = log.read_text()
         for secret in demo.ENV.values():
             assert secret not in text, (log, "a secret reached a log")

@@ -6,7 +6,7 @@ import asyncio
 
 from balupi.handshake.dns_backend import DnsSwitchError
 from balupi.handshake.dns_switch import DnsSwitcher
-from tests.handshake_helpers import until
+from tests.waiting import wait_for_async
 
 
 class HangingThenWorking:
@@ -43,7 +43,7 @@ async def test_a_hanging_backend_is_a_failure_that_is_retried():
     try:
         switcher.want("192.0.2.20")
         assert await switcher.wait_settled(0.01) is False
-        await until(lambda: switcher.status.results["failure"] >= 1, what="a failure")
+        await wait_for_async(lambda: switcher.status.results["failure"] >= 1, what="a failure")
         assert "no answer within" in (switcher.status.last_error or "")
         assert await switcher.wait_settled(5) is True
         assert backend.record == "192.0.2.20" and switcher.status.last_error is None
@@ -60,7 +60,9 @@ async def test_the_newest_wish_wins():
     await switcher.start()
     try:
         switcher.want("192.0.2.20")
-        await until(lambda: switcher.status.failed_attempts == 1, what="first attempt failed")
+        await wait_for_async(
+            lambda: switcher.status.failed_attempts == 1, what="first attempt failed"
+        )
         switcher.want("192.0.2.10")  # cuts the 10 s back-off short
         assert await switcher.wait_settled(5) is True
         assert backend.record == "192.0.2.10"

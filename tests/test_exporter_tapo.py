@@ -269,7 +269,7 @@ async def test_a_slow_plug_leaves_no_unretrieved_task_errors_in_the_log(
     import gc
 
     from balupi.exporters.app import COLLECTORS_KEY
-    from tests.handshake_helpers import until
+    from tests.waiting import wait_for_async
 
     server = await plugs(power_watts=30.0)
     app = exporter_app([plug_config("nas", server)], deadline=0.6, request_timeout=5)
@@ -282,7 +282,7 @@ async def test_a_slow_plug_leaves_no_unretrieved_task_errors_in_the_log(
         s = await scrape(client, **{"X-Prometheus-Scrape-Timeout-Seconds": "0.3"})
         assert s.value("tapo_up", plug="nas") == 0
         # The query outlives the scrape; it ends (in error) at its limit, with nobody waiting.
-        await until(lambda: not reader._query.in_flight, timeout=5, what="the query ended")
+        await wait_for_async(lambda: not reader._query.in_flight, timeout=5, what="the query ended")
         gc.collect()  # where asyncio reports a task's exception nobody read
     server.delay_seconds = 0
     assert "never retrieved" not in caplog.text, caplog.text

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from balupi import __version__
 from balupi.handshake.openapi import openapi_document
 from balupi.handshake.states import NasState
-from tests.handshake_helpers import until
+from tests.waiting import wait_for_async
 
 
 async def test_openapi_names_every_route(make_stack):
@@ -31,8 +31,8 @@ async def test_status_endpoints(make_stack):
     c = stack.client
     (stack.tmp_path / "inbox" / "sub").mkdir(parents=True)
     (stack.tmp_path / "inbox" / "sub" / "a.bin").write_bytes(b"x" * 1_500_000)
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
-    await until(lambda: not stack.controller.switcher.status.pending, what="dns settled")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: not stack.controller.switcher.status.pending, what="dns settled")
 
     status = await (await c.get("/api/status")).json()
     assert status["nas_state"] == "online" and status["since"].endswith("Z")
@@ -55,8 +55,8 @@ async def test_status_endpoints(make_stack):
 
 async def test_metrics(make_stack):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
-    await until(lambda: not stack.controller.switcher.status.pending, what="dns settled")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: not stack.controller.switcher.status.pending, what="dns settled")
     text = await (await stack.client.get("/metrics")).text()
     families = {f.name: f for f in text_string_to_metric_families(text)}
     samples = {

@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from balupi.handshake.states import NasState
 from balupi.sim.nas.server import EXAMPLE_SNAPSHOT
-from tests.handshake_helpers import NAS_IP, PI_IP, baluhost_request, until, until_dig
+from tests.handshake_helpers import NAS_IP, PI_IP, baluhost_request, dns_is
+from tests.waiting import wait_for_async
 
 OFFLINE = "/api/handshake/nas-going-offline"
 ONLINE = "/api/handshake/nas-coming-online"
@@ -37,12 +38,12 @@ async def test_signed_calls_work_while_the_pi_clock_is_stale(make_stack):
     await stack.client.close()
     await stack.start()
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     answer = await post(c, OFFLINE, EXAMPLE_SNAPSHOT)  # the NAS's own, right clock
     assert answer.status == 200, await answer.text()
-    await until_dig(stack.dnsmasq.port, PI_IP)
+    await wait_for_async(lambda: dns_is(stack.dnsmasq.port, PI_IP), what=f"dig answers {PI_IP}")
     assert (await post(c, ONLINE, None)).status == 200
-    await until_dig(stack.dnsmasq.port, NAS_IP)
+    await wait_for_async(lambda: dns_is(stack.dnsmasq.port, NAS_IP), what=f"dig answers {NAS_IP}")
     # NTP steps the clock: the handshake goes on as before.
     stack.wall_offset, stack.clock_synced = 0.0, True
     assert (await post(c, OFFLINE, EXAMPLE_SNAPSHOT, ts=time.time() + 1)).status == 200
@@ -51,7 +52,7 @@ async def test_signed_calls_work_while_the_pi_clock_is_stale(make_stack):
 async def test_a_replay_stays_refused_after_a_restart(make_stack):
     stack = await make_stack()
     stack.clock_synced = False  # no window to hide behind: only the record refuses it
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     headers, data = baluhost_request(OFFLINE, EXAMPLE_SNAPSHOT)
     assert (await stack.client.post(OFFLINE, data=data, headers=headers)).status == 200
     await stack.client.close()
@@ -62,7 +63,7 @@ async def test_a_replay_stays_refused_after_a_restart(make_stack):
 
 async def test_the_online_counter_never_goes_back_when_the_clock_steps(make_stack):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     c = stack.client
     first = await online_counter(c)
     stack.wall_offset = -5 * HOURS  # stepped back
@@ -72,7 +73,7 @@ async def test_the_online_counter_never_goes_back_when_the_clock_steps(make_stac
     assert first <= second <= third < first + 60  # no jump of hours either way
     # Through a transition and a restart it keeps counting up.
     stack.nas.hang()
-    await until(lambda: stack.controller.state is NasState.UNREACHABLE, what="takeover")
+    await wait_for_async(lambda: stack.controller.state is NasState.UNREACHABLE, what="takeover")
     fourth = await online_counter(c)
     stack.wall_offset = -10 * HOURS
     await stack.client.close()
@@ -82,10 +83,12 @@ async def test_the_online_counter_never_goes_back_when_the_clock_steps(make_stac
 
 async def test_a_wake_does_not_end_early_when_the_clock_steps(make_stack):
     stack = await make_stack(nas_running=False, boot_seconds=3600)  # it never comes up here
-    await until(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
+    await wait_for_async(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
     assert (await stack.client.post("/api/wake-nas")).status == 202
     stack.wall_offset = +2 * HOURS  # NTP catches up with the stale clock mid-wake
-    await until(lambda: stack.controller.heartbeat.misses >= 3, what="probes during the wake")
+    await wait_for_async(
+        lambda: stack.controller.heartbeat.misses >= 3, what="probes during the wake"
+    )
     assert stack.controller.state is NasState.WAKING
     elapsed = stack.controller.wake_elapsed()
     assert elapsed is not None and elapsed < 20

@@ -15,8 +15,9 @@ from balupi.handshake.hostsfile_backend import HostsFileBackend
 from balupi.handshake.service import build_service
 from balupi.handshake.states import NasState
 from balupi.sim.nas.server import EXAMPLE_SNAPSHOT, NasSimConfig, SimulatedNas
-from tests.handshake_helpers import NAS_MAC, SECRET, baluhost_request, load, until, write_config
+from tests.handshake_helpers import NAS_MAC, SECRET, baluhost_request, load, write_config
 from tests.inbox_helpers import files_below
+from tests.waiting import wait_for_async
 
 ONLINE = "/api/handshake/nas-coming-online"
 OFFLINE = "/api/handshake/nas-going-offline"
@@ -58,7 +59,7 @@ interval_seconds = 5
     service = build_service(config, HostsFileBackend(config.dns.hostsfile))
     client = await aiohttp_client(service.app)
     try:
-        await until(lambda: service.controller.state is NasState.ONLINE, what="online")
+        await wait_for_async(lambda: service.controller.state is NasState.ONLINE, what="online")
         yield client, service, inbox, disk
     finally:
         await nas.close()
@@ -86,9 +87,11 @@ async def test_coming_online_answers_at_once_then_the_inbox_moves(stack):
     assert answer.status == 200 and body["acknowledged"] is True
     assert body["inbox_flush_started"] is True and body["inbox_files"] == 2
 
-    await until(lambda: files_below(disk) == expected, timeout=20, what="the files on the NAS")
+    await wait_for_async(
+        lambda: files_below(disk) == expected, timeout=20, what="the files on the NAS"
+    )
     assert files_below(inbox) == {}  # moved, not copied
-    await until(lambda: not service.inbox.mover.running, what="the flush finished")
+    await wait_for_async(lambda: not service.inbox.mover.running, what="the flush finished")
     status = await (await client.get("/api/status")).json()
     assert status["inbox"]["files"] == 0
     assert status["inbox"]["last_flush"]["moved_files"] == 2
@@ -117,5 +120,7 @@ async def test_flush_on_demand_and_refused_while_the_nas_sleeps(stack):
 async def test_files_dropped_while_online_move_without_being_asked(stack):
     _client, _service, inbox, disk = stack
     drop(inbox, {"later.txt": b"dropped while the NAS is up"})
-    await until(lambda: (disk / "later.txt").exists(), timeout=20, what="the interval flush")
+    await wait_for_async(
+        lambda: (disk / "later.txt").exists(), timeout=20, what="the interval flush"
+    )
     assert not (inbox / "later.txt").exists()

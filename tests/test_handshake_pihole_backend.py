@@ -26,11 +26,11 @@ from tests.handshake_helpers import (
     PI_IP,
     SECRET,
     baluhost_request,
+    dns_is,
     load,
-    until,
-    until_dig,
     write_config,
 )
+from tests.waiting import wait_for_async
 
 APP_PASSWORD = "app-pw"
 OTHER_RECORD = "192.0.2.99 printer.lan"
@@ -84,7 +84,9 @@ async def test_switch_is_seen_by_dig_and_keeps_other_records(pihole):
     try:
         assert await backend.current(HOSTNAME) == NAS_IP
         await backend.switch(HOSTNAME, PI_IP)
-        await until_dig(pihole.dns_port, PI_IP, timeout=2)
+        await wait_for_async(
+            lambda: dns_is(pihole.dns_port, PI_IP), what="baluhost.local at the Pi", timeout=2
+        )
         assert await backend.current(HOSTNAME) == PI_IP
         assert OTHER_RECORD in pihole.model.hosts
         assert [h for h in pihole.model.hosts if HOSTNAME in h] == [f"{PI_IP} {HOSTNAME}"]
@@ -123,11 +125,13 @@ async def test_service_switches_through_pihole_and_catches_up_after_an_outage(
     service = build_service(load(path), pihole.backend())
     client = await aiohttp_client(service.app)
     try:
-        await until(lambda: service.controller.state is NasState.ONLINE, what="online")
+        await wait_for_async(lambda: service.controller.state is NasState.ONLINE, what="online")
         headers, data = baluhost_request("/api/handshake/nas-going-offline", EXAMPLE_SNAPSHOT)
         answer = await client.post("/api/handshake/nas-going-offline", data=data, headers=headers)
         assert answer.status == 200 and (await answer.json())["dns_switched"] is True
-        await until_dig(pihole.dns_port, PI_IP, timeout=2)
+        await wait_for_async(
+            lambda: dns_is(pihole.dns_port, PI_IP), what="baluhost.local at the Pi", timeout=2
+        )
 
         await pihole.stop_api()  # Pi-hole's web server is down while the NAS comes back
         headers, data = baluhost_request("/api/handshake/nas-coming-online", None)
@@ -135,11 +139,19 @@ async def test_service_switches_through_pihole_and_catches_up_after_an_outage(
         body = await answer.json()
         assert answer.status == 200 and body["acknowledged"] is True
         assert body["dns_switched"] is False
-        await until(lambda: service.controller.switcher.status.pending, what="switch pending")
-        await until_dig(pihole.dns_port, PI_IP, timeout=1)  # the old record still answers
+        await wait_for_async(
+            lambda: service.controller.switcher.status.pending, what="switch pending"
+        )
+        await wait_for_async(
+            lambda: dns_is(pihole.dns_port, PI_IP), what="baluhost.local at the Pi", timeout=1
+        )  # the old record still answers
 
         await pihole.start_api()
-        await until_dig(pihole.dns_port, NAS_IP, timeout=15)  # the retry puts it right
-        await until(lambda: not service.controller.switcher.status.pending, what="no pending")
+        await wait_for_async(
+            lambda: dns_is(pihole.dns_port, NAS_IP), what="baluhost.local at the NAS", timeout=15
+        )  # the retry puts it right
+        await wait_for_async(
+            lambda: not service.controller.switcher.status.pending, what="no pending"
+        )
     finally:
         await nas.close()

@@ -15,9 +15,9 @@ from tests.handshake_helpers import (
     PI_IP,
     SECRET,
     baluhost_request,
-    until,
-    until_dig,
+    dns_is,
 )
+from tests.waiting import wait_for_async
 
 OFFLINE = "/api/handshake/nas-going-offline"
 ONLINE = "/api/handshake/nas-coming-online"
@@ -32,34 +32,42 @@ async def test_planned_shutdown_and_return(make_stack, caplog):
     caplog.set_level(logging.DEBUG)
     stack = await make_stack()
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online from probe")
-    await until_dig(stack.dnsmasq.port, NAS_IP)
+    await wait_for_async(
+        lambda: stack.controller.state is NasState.ONLINE, what="online from probe"
+    )
+    await wait_for_async(
+        lambda: dns_is(stack.dnsmasq.port, NAS_IP), what="baluhost.local at the NAS"
+    )
 
     answer = await post(c, OFFLINE, EXAMPLE_SNAPSHOT)
     assert answer.status == 200, await answer.text()
     body = await answer.json()
     assert body["acknowledged"] is True and body["dns_switched"] is True
     assert body["snapshot_stored"] is True and body["nas_state"] == "shutting_down"
-    await until_dig(stack.dnsmasq.port, PI_IP, timeout=1)
+    await wait_for_async(
+        lambda: dns_is(stack.dnsmasq.port, PI_IP), what="baluhost.local at the Pi", timeout=1
+    )
     stored = (stack.tmp_path / "snapshot" / "snapshot.json").read_bytes()
     assert json.loads(stored) == EXAMPLE_SNAPSHOT
 
     await stack.nas.kill()  # it powers off as announced: no takeover, just offline
-    await until(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
+    await wait_for_async(lambda: stack.controller.state is NasState.OFFLINE, what="offline")
     assert stack.controller.stats.takeovers == 0
 
     answer = await post(c, ONLINE, None)
     body = await answer.json()
     assert answer.status == 200 and body["acknowledged"] is True and body["dns_switched"] is True
     assert body["nas_state"] == "online" and "files_transferred" in body
-    await until_dig(stack.dnsmasq.port, NAS_IP, timeout=1)
+    await wait_for_async(
+        lambda: dns_is(stack.dnsmasq.port, NAS_IP), what="baluhost.local at the NAS", timeout=1
+    )
     assert SECRET not in caplog.text
 
 
 async def test_plan_aliases_and_idempotent_repeats(make_stack):
     stack = await make_stack()
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     # A repeat is a new request with its own timestamp (an identical one would be a replay);
     # the NAS's timestamps never go back (another call in the same second is fine).
     now = time.time() - 2
@@ -70,13 +78,15 @@ async def test_plan_aliases_and_idempotent_repeats(make_stack):
     for ts in (now + 1, now + 2):
         answer = await post(c, "/api/nas-coming-online", None, ts=ts)
         assert answer.status == 200 and (await answer.json())["nas_state"] == "online"
-    await until_dig(stack.dnsmasq.port, NAS_IP, timeout=1)
+    await wait_for_async(
+        lambda: dns_is(stack.dnsmasq.port, NAS_IP), what="baluhost.local at the NAS", timeout=1
+    )
 
 
 async def test_refused_signatures_change_nothing(make_stack):
     stack = await make_stack()
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     cases = {
         "wrong secret": baluhost_request(OFFLINE, EXAMPLE_SNAPSHOT, secret="x" * 32),
         "stale": baluhost_request(OFFLINE, EXAMPLE_SNAPSHOT, ts=time.time() - 61),
@@ -105,7 +115,7 @@ async def test_refused_signatures_change_nothing(make_stack):
 async def test_bad_snapshots_are_refused_and_the_stored_one_kept(make_stack):
     stack = await make_stack(handshake="snapshot_max_bytes = 2048")
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     good = dict(EXAMPLE_SNAPSHOT)
     assert (await post(c, "/api/handshake/snapshot", good)).status == 200
     latest = stack.tmp_path / "snapshot" / "snapshot.json"
@@ -160,8 +170,10 @@ async def test_snapshot_keeps_the_previous_one(make_stack):
 async def test_dns_server_down_during_a_switch_is_retried(make_stack):
     stack = await make_stack(handshake="dns_wait_seconds = 0.3")
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
-    await until_dig(stack.dnsmasq.port, NAS_IP)
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(
+        lambda: dns_is(stack.dnsmasq.port, NAS_IP), what="baluhost.local at the NAS"
+    )
     stack.dnsmasq.stop()
 
     answer = await post(c, OFFLINE, EXAMPLE_SNAPSHOT)
@@ -176,14 +188,16 @@ async def test_dns_server_down_during_a_switch_is_retried(make_stack):
 
     stack.dnsmasq.start()
     stack.dnsmasq.wait_ready()
-    await until_dig(stack.dnsmasq.port, PI_IP, timeout=15)
-    await until(lambda: not stack.controller.switcher.status.pending, what="switch done")
+    await wait_for_async(
+        lambda: dns_is(stack.dnsmasq.port, PI_IP), what="baluhost.local at the Pi", timeout=15
+    )
+    await wait_for_async(lambda: not stack.controller.switcher.status.pending, what="switch done")
 
 
 async def test_httpx_shaped_request_on_a_raw_socket(make_stack):
     """The bytes BaluHost's httpx client writes, header for header, on a plain TCP connection."""
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     headers, wire = baluhost_request(OFFLINE, EXAMPLE_SNAPSHOT)
     host, port = stack.client.server.host, stack.client.server.port
     request = (

@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from balupi.handshake.states import NasState
 from balupi.sim.nas.server import EXAMPLE_SNAPSHOT
-from tests.handshake_helpers import PI_IP, baluhost_request, until, until_dig
+from tests.handshake_helpers import PI_IP, baluhost_request, dns_is
+from tests.waiting import wait_for_async
 
 OFFLINE = "/api/handshake/nas-going-offline"
 SNAPSHOT = "/api/handshake/snapshot"
@@ -51,7 +52,7 @@ async def failures(client: TestClient) -> float:
 async def test_a_read_only_snapshot_folder_does_not_stop_a_planned_shutdown(make_stack):
     stack = await make_stack()
     c = stack.client
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     assert await failures(c) == 0
     with unwritable(stack.tmp_path / "snapshot"):
         headers, data = baluhost_request(OFFLINE, EXAMPLE_SNAPSHOT)
@@ -60,7 +61,7 @@ async def test_a_read_only_snapshot_folder_does_not_stop_a_planned_shutdown(make
         assert answer.status == 200, body
         assert body["acknowledged"] is True and body["snapshot_stored"] is False
         assert body["nas_state"] == "shutting_down"
-        await until_dig(stack.dnsmasq.port, PI_IP)
+        await wait_for_async(lambda: dns_is(stack.dnsmasq.port, PI_IP), what=f"dig answers {PI_IP}")
         assert await failures(c) == 1
         # It was carried out: the same signature again is a replay.
         again = await c.post(OFFLINE, data=data, headers=headers)

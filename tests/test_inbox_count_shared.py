@@ -14,7 +14,7 @@ import pytest
 from balupi.handshake.app import USAGE
 from balupi.handshake.recent_count import RecentCount
 from balupi.handshake.states import NasState
-from tests.handshake_helpers import until
+from tests.waiting import wait_for_async
 
 FILES = 10_000
 
@@ -85,7 +85,7 @@ def fill(inbox: Path) -> None:
 
 async def test_many_requests_over_a_big_inbox_cost_one_walk(make_stack):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     await asyncio.to_thread(fill, stack.tmp_path / "inbox")
     c = stack.client
     usage = stack.service.app[USAGE]

@@ -26,9 +26,9 @@ from tests.inbox_helpers import (
     make_box,
     our_rsync_pids,
     partial_temp_file,
-    wait_for,
     write_random,
 )
+from tests.waiting import wait_for, wait_for_async
 
 pytestmark = pytest.mark.integration
 
@@ -180,8 +180,10 @@ async def test_files_in_flight_count_as_waiting(box):
     write_random(box.inbox / "film" / "part1.mkv", 8 << 20)
     mover = box.mover(bandwidth_limit_kib=4096)  # about 2 s for the file
     flush = asyncio.ensure_future(mover.flush())
-    await asyncio.to_thread(
-        wait_for, "rsync writing", lambda: partial_temp_file(box.nas / "film", "part1.mkv", 1)
+    await wait_for_async(
+        lambda: partial_temp_file(box.nas / "film", "part1.mkv", 1),
+        what="rsync writing",
+        timeout=20,
     )
     assert files_below(box.inbox) == {}  # taken out of the share while it is sent
     waiting = await asyncio.to_thread(mover.scan)
@@ -208,7 +210,7 @@ async def test_a_second_flush_joins_the_running_one(box):
     drop(box, {"x.txt": b"x"})
     mover = box.mover()
     first, second = await asyncio.gather(mover.flush(), mover.flush())
-    assert first is second and mover.flushes_total[OK] == 1
+    assert first is second and mover.tally.flushes_total[OK] == 1
 
 
 async def test_a_flush_in_another_process_makes_this_one_refuse(box):
@@ -257,8 +259,10 @@ async def test_rsync_killed_mid_file_resumes_next_flush(box):
     dropped = files_below(box.inbox)
     slow = box.mover(bandwidth_limit_kib=4096)  # about 6 s for the file: time to cut it
     flush = asyncio.ensure_future(slow.flush())
-    await asyncio.to_thread(
-        wait_for, "rsync writing big.bin", lambda: partial_temp_file(box.nas, "big.bin", 1 << 20)
+    await wait_for_async(
+        lambda: partial_temp_file(box.nas, "big.bin", 1 << 20),
+        what="rsync writing big.bin",
+        timeout=20,
     )
     for pid in our_rsync_pids():
         os.kill(pid, signal.SIGKILL)
@@ -268,8 +272,8 @@ async def test_rsync_killed_mid_file_resumes_next_flush(box):
     assert (box.inbox / "big.bin").exists()
     assert_each_file_once(dropped, box)
     # The NAS's rsync notices the cut and keeps what it has for the next flush to resume.
-    await asyncio.to_thread(
-        wait_for, "partial file kept", lambda: (box.nas / PARTIAL_DIR / "big.bin").exists()
+    await wait_for_async(
+        lambda: (box.nas / PARTIAL_DIR / "big.bin").exists(), what="partial file kept", timeout=20
     )
     report = await box.mover().flush()
     assert report.result == OK, report.error
@@ -286,8 +290,10 @@ async def test_nas_going_away_mid_flush_loses_nothing(tmp_path):
         write_random(box.inbox / "film.mkv", 24 << 20)
         dropped = files_below(box.inbox)
         flush = asyncio.ensure_future(box.mover(bandwidth_limit_kib=4096).flush())
-        await asyncio.to_thread(
-            wait_for, "rsync writing", lambda: partial_temp_file(box.nas, "film.mkv", 1 << 20)
+        await wait_for_async(
+            lambda: partial_temp_file(box.nas, "film.mkv", 1 << 20),
+            what="rsync writing",
+            timeout=20,
         )
         sshd.stop_all()  # the NAS is gone: listener and session
         report = await flush
@@ -320,7 +326,11 @@ def small_disk(tmp_path):
         # The NAS side's rsync may take a moment to exit and let go of the folder.
         unmount = ["umount", str(disk)]
         try:
-            wait_for("umount", lambda: subprocess.run(unmount, capture_output=True).returncode == 0)
+            wait_for(
+                lambda: subprocess.run(unmount, capture_output=True).returncode == 0,
+                what="the NAS disk unmounted",
+                timeout=20,
+            )
         finally:
             subprocess.run(["umount", "--lazy", str(disk)], capture_output=True)
 

@@ -13,7 +13,8 @@ from balupi.devstack.samba import SambaServer
 from balupi.devstack.sshd import SshServer
 from balupi.inbox.open_files import held_open_elsewhere, open_file_ids
 from balupi.inbox.report import OK
-from tests.inbox_helpers import assert_each_file_once, files_below, make_box, wait_for
+from tests.inbox_helpers import assert_each_file_once, files_below, make_box
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 PASSWORD = "test-only-password"  # a throwaway account of the test smbd
@@ -93,8 +94,9 @@ async def test_a_file_samba_holds_open_waits(stack):
         mover = box.mover()
         stat = (box.inbox / "copying.bin").stat()
         wait_for(
-            "smbd holds the file open",
             lambda: (stat.st_dev, stat.st_ino) in open_file_ids(str(box.inbox))[0],
+            what="smbd holds the file open",
+            timeout=20,
         )
         # The kernel says so as well, as it does for a flush that may not read smbd's /proc.
         assert held_open_elsewhere(str(box.inbox / "copying.bin")) is True

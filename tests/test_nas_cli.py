@@ -12,7 +12,8 @@ from pathlib import Path
 from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess, http_ok
 from balupi.handshake.states import NasState
-from tests.handshake_helpers import SECRET, until
+from tests.handshake_helpers import SECRET
+from tests.waiting import wait_for_async
 
 BIN = Path(sys.executable).parent
 
@@ -32,7 +33,7 @@ async def balupi_nas(*args: str, secret: str | None = SECRET) -> tuple[int, str]
 
 async def test_shutdown_hook_and_announce_online(make_stack, tmp_path):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     pi = str(stack.client.make_url("")).rstrip("/")
     snapshot = {"version": 1, "baluhost_version": "cli-test", "users": {"total": 1}}
     command = f"{sys.executable} -c 'print({json.dumps(json.dumps(snapshot))})'"
@@ -51,7 +52,7 @@ async def test_shutdown_hook_and_announce_online(make_stack, tmp_path):
 
 async def test_shutdown_hook_without_a_snapshot_still_announces(make_stack, tmp_path):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     pi = str(stack.client.make_url("")).rstrip("/")
     missing = tmp_path / "no-such-snapshot.json"
     code, out = await balupi_nas("shutdown-hook", "--pi-url", pi, "--snapshot-file", str(missing))

@@ -62,7 +62,7 @@ def test_rules_and_raw_series_reach_the_nas(nas_prometheus):
                  f'tapo_power_watts{{plug="nas", {pi}}}',
                  f'balupi_nas_state{{state="online", {pi}}} == 1',
                  f'node_memory_MemAvailable_bytes{{job="node", {pi}}}'):  # fmt: skip
-        wait_for(functools.partial(has, expr), 30, f"{expr} on the NAS")
+        wait_for(functools.partial(has, expr), timeout=30, what=f"{expr} on the NAS")
     # Only what the dashboard needs: not the rest of node_exporter, not Prometheus's own.
     assert not has('{__name__=~"node_network_.*|prometheus_.*"}')
 
@@ -80,6 +80,6 @@ def test_the_dashboard_works_on_the_nas_copy(monitoring_stack, nas_prometheus):
         return bool(errors) or not seen["empty"]
 
     with contextlib.suppress(AssertionError):  # the asserts below say what is missing
-        wait_for(answered, 20, "every panel answered on the NAS")
+        wait_for(answered, timeout=20, what="every panel answered on the NAS")
     assert not seen["errors"], "queries the NAS's Prometheus refused:\n" + "\n".join(seen["errors"])
     assert not seen["empty"], "panels without data on the NAS:\n" + "\n".join(seen["empty"])

@@ -15,7 +15,8 @@ from pathlib import Path
 from balupi.devstack.ports import free_port
 from balupi.handshake.states import NasState
 from balupi.sim.nas.server import EXAMPLE_SNAPSHOT
-from tests.handshake_helpers import NAS_IP, PI_IP, SECRET, until, until_dig
+from tests.handshake_helpers import NAS_IP, PI_IP, SECRET, dns_is
+from tests.waiting import wait_for_async
 
 UNITS = Path(__file__).resolve().parents[1] / "nas" / "systemd"
 INSTALLED_BIN = "/opt/balupi/venv/bin/"
@@ -78,7 +79,7 @@ def test_the_sleep_unit_is_hooked_into_sleep_target():
 
 async def test_with_the_pi_down_at_boot_the_next_shutdown_is_still_announced(make_stack, tmp_path):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     hook, announce = (
         unit("balupi-nas-handshake.service"),
         unit("balupi-nas-announce-online.service"),
@@ -89,21 +90,21 @@ async def test_with_the_pi_down_at_boot_the_next_shutdown_is_still_announced(mak
     pi = str(stack.client.make_url("")).rstrip("/")
     assert await run_line(hook["ExecStop"][0], pi, tmp_path) == 0
     assert stack.controller.state is NasState.SHUTTING_DOWN
-    await until_dig(stack.dnsmasq.port, PI_IP)
+    await wait_for_async(lambda: dns_is(stack.dnsmasq.port, PI_IP), what=f"dig answers {PI_IP}")
 
 
 async def test_the_sleep_unit_announces_suspend_and_resume(make_stack, tmp_path):
     stack = await make_stack()
-    await until(lambda: stack.controller.state is NasState.ONLINE, what="online")
+    await wait_for_async(lambda: stack.controller.state is NasState.ONLINE, what="online")
     sleep = unit("balupi-nas-sleep.service")
     pi = str(stack.client.make_url("")).rstrip("/")
     assert await run_line(sleep["ExecStart"][0], pi, tmp_path) == 0
     assert stack.controller.state is NasState.SHUTTING_DOWN
-    await until_dig(stack.dnsmasq.port, PI_IP)
+    await wait_for_async(lambda: dns_is(stack.dnsmasq.port, PI_IP), what=f"dig answers {PI_IP}")
     assert (stack.tmp_path / "snapshot" / "snapshot.json").exists()
     assert await run_line(sleep["ExecStop"][0], pi, tmp_path) == 0
     assert stack.controller.status().nas_state is NasState.ONLINE
-    await until_dig(stack.dnsmasq.port, NAS_IP)
+    await wait_for_async(lambda: dns_is(stack.dnsmasq.port, NAS_IP), what=f"dig answers {NAS_IP}")
     # With the Pi down the suspend still goes on (the "-"), and so does the resume later.
     closed = f"http://127.0.0.1:{free_port()}"
     assert await run_line(sleep["ExecStart"][0].replace("20", "1"), closed, tmp_path) == 0

@@ -4,15 +4,16 @@ dnsmasq. The answer changes, and no query in between finds no record (or two).""
 from __future__ import annotations
 
 import asyncio
-import functools
 import shutil
 import urllib.parse
+from functools import partial
 
 import pytest
 
 from balupi.devstack.ports import free_port
 from balupi.sim.pihole.model import SimSettings
-from tests.pihole_helpers import PASSWORD, dig, start_sim, until
+from tests.pihole_helpers import PASSWORD, dig, start_sim
+from tests.waiting import wait_for_async
 
 pytestmark = [
     pytest.mark.integration,
@@ -49,7 +50,7 @@ async def test_switch_is_seen_by_dig_with_no_gap(sim):
     for i in range(10):
         address = f"192.168.1.{10 + i}"
         await client.set_host_record(NAME, address)
-        await until(functools.partial(_seen, address, port), what=f"dig answer {address}")
+        await wait_for_async(partial(_seen, address, port), what=f"dig answer {address}")
     done.set()
     await watcher
     await client.close()
@@ -68,9 +69,9 @@ async def test_put_and_delete_of_one_record_reach_dns(sim):
     client = sim.client()
     item = urllib.parse.quote("10.0.0.7 printer.lan")
     await client.request("PUT", f"/config/dns/hosts/{item}")
-    await until(lambda: _has("printer.lan", port, ["10.0.0.7"]), what="new record in DNS")
+    await wait_for_async(lambda: _has("printer.lan", port, ["10.0.0.7"]), what="new record in DNS")
     await client.request("DELETE", f"/config/dns/hosts/{item}")
-    await until(lambda: _has("printer.lan", port, []), what="record gone from DNS")
+    await wait_for_async(lambda: _has("printer.lan", port, []), what="record gone from DNS")
     await client.close()
 
 

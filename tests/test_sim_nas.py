@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import wakeonlan
@@ -15,6 +13,7 @@ import wakeonlan
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess, http_ok
 from balupi.sim.nas.magic_packet import is_magic_packet_for
+from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 MAC = "02:00:00:00:00:42"
@@ -25,15 +24,6 @@ def control(port: int, action: str | None = None) -> dict:
     data = json.dumps({"action": action}).encode() if action else None
     with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5) as answer:
         return json.load(answer)
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)  # polling a condition with a bound
-    raise AssertionError("condition not met")
 
 
 def test_magic_packet_recognition():
@@ -58,11 +48,11 @@ def test_sleeps_and_wakes_on_its_magic_packet(tmp_path):
         assert not http_ok(health)
         wakeonlan.wake("02:00:00:00:00:43", host="127.0.0.1", port=wol)  # someone else's
         wakeonlan.wake(MAC, host="127.0.0.1", port=wol)
-        wait_for(lambda: http_ok(health))
+        wait_for(lambda: http_ok(health), what="the NAS awake after the magic packet")
         state = control(ctl)
         assert state["state"] == "running" and state["magic_packets"] == 1
         assert control(ctl, "kill")["state"] == "dead" and not http_ok(health)
         control(ctl, "revive")
-        wait_for(lambda: http_ok(health))
+        wait_for(lambda: http_ok(health), what="the NAS revived")
     finally:
         sim.stop()

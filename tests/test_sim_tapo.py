@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +34,7 @@ from balupi.sim.tapo.device_model import SimulatedP110
 from balupi.sim.tapo.klap import KlapCipher, KlapError, KlapServer, auth_hash, handshake2_hash
 from balupi.sim.tapo.server import TapoSimServer
 from tests.tapo_helpers import FakeClock
+from tests.waiting import wait_for_async
 
 USER = "nas-owner@example.com"
 PASSWORD = "correct horse battery staple"
@@ -87,15 +88,6 @@ async def connected(config: DeviceConfig) -> AsyncIterator[Device]:
         yield device
     finally:
         await device.disconnect()
-
-
-async def eventually(condition: Callable[[], bool], *, within: float = 3.0) -> None:
-    """Poll for a condition with a bound, instead of sleeping a guessed time."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 # --- python-kasa against the simulator -----------------------------------------------------
@@ -265,7 +257,7 @@ async def test_stop_while_silent_ends_held_requests() -> None:
     server.silent = True
     async with aiohttp.ClientSession() as http:
         held = asyncio.create_task(http.post(f"http://127.0.0.1:{port}/app/handshake1", data=b"x"))
-        await eventually(lambda: server.handshake_count == 1)
+        await wait_for_async(lambda: server.handshake_count == 1, what="the handshake held")
         await asyncio.wait_for(server.stop(), timeout=5)
         with pytest.raises((aiohttp.ClientError, asyncio.TimeoutError)):
             response = await asyncio.wait_for(held, timeout=5)

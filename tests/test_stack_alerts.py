@@ -139,24 +139,30 @@ def evaluations(prometheus: Prometheus) -> float:
 
 def test_unannounced_outage_notifies_and_planned_sleep_does_not(stack):
     api, prometheus, webhook = stack["api"], stack["prometheus"], stack["webhook"]
-    wait_for(lambda: state(api) == "online", 20, "the NAS online")
+    wait_for(lambda: state(api) == "online", timeout=20, what="the NAS online")
 
     # A planned sleep: BaluHost's shutdown hook announces it, then the NAS powers off.
     assert post(stack["control"], {"action": "shutdown"})["state"] == "sleeping"
-    wait_for(lambda: state(api) == "offline", 20, "offline after the announcement")
-    wait_for(lambda: scraped_state(prometheus, "offline"), 20, "Prometheus sees offline")
+    wait_for(lambda: state(api) == "offline", timeout=20, what="offline after the announcement")
+    wait_for(
+        lambda: scraped_state(prometheus, "offline"), timeout=20, what="Prometheus sees offline"
+    )
     # Let the alert rules run on the sleeping NAS for a while (counted, not slept).
     seen = evaluations(prometheus)
-    wait_for(lambda: evaluations(prometheus) >= seen + 5, 30, "five more rule evaluations")
+    wait_for(
+        lambda: evaluations(prometheus) >= seen + 5, timeout=30, what="five more rule evaluations"
+    )
     assert not prometheus.query('ALERTS{alertname="NasDownUnannounced"}')
     assert webhook.alerts("NasDownUnannounced") == []
 
     # Wake it, then it dies without a word: the heartbeat takes over, the alert reaches us.
     assert post(f"{api}/api/wake-nas")["wol_sent"] is True
-    wait_for(lambda: state(api) == "online", 30, "online after the wake")
+    wait_for(lambda: state(api) == "online", timeout=30, what="online after the wake")
     post(stack["control"], {"action": "kill"})
-    wait_for(lambda: state(api) == "unreachable", 20, "the takeover")
-    wait_for(lambda: webhook.alerts("NasDownUnannounced"), 60, "the outage notification")
+    wait_for(lambda: state(api) == "unreachable", timeout=20, what="the takeover")
+    wait_for(
+        lambda: webhook.alerts("NasDownUnannounced"), timeout=60, what="the outage notification"
+    )
     (alert,) = webhook.alerts("NasDownUnannounced")[:1]
     assert alert["labels"]["severity"] == "critical"
     assert "without announcing" in alert["annotations"]["summary"]

@@ -7,7 +7,6 @@ import contextlib
 import json
 import shutil
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from balupi.devstack import pihole_demo
 from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
+from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 pytestmark = [
@@ -30,15 +30,10 @@ def sim_state(port: int) -> dict:
         return json.load(answer)
 
 
-def wait_for(prometheus: Prometheus, expr: str, expected: float, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    result: list = []
-    while time.monotonic() < deadline:
-        result = prometheus.query(expr)
-        if result and float(result[0]["value"][1]) == expected:
-            return
-        time.sleep(0.2)  # polling Prometheus with a bound
-    raise AssertionError(f"{expr} never became {expected}: {result}")
+def reads(prometheus: Prometheus, expr: str, expected: float) -> bool:
+    """Whether Prometheus answers ``expected`` for ``expr`` now."""
+    result = prometheus.query(expr)
+    return bool(result) and float(result[0]["value"][1]) == expected
 
 
 def test_prometheus_scrapes_pihole_as_its_own_job(tmp_path):
@@ -73,8 +68,18 @@ def test_prometheus_scrapes_pihole_as_its_own_job(tmp_path):
         prometheus = Prometheus(tmp_path / "prom", prom_config, port=prom_port).start()
         running.callback(prometheus.stop)
         prometheus.wait_ready()
-        wait_for(prometheus, 'up{job="pihole"}', 1)
-        wait_for(prometheus, 'pihole_up{job="pihole"}', 1)
+        wait_for(
+            lambda: reads(prometheus, 'up{job="pihole"}', 1),
+            what='up{job="pihole"} == 1',
+            timeout=30,
+            interval=0.2,  # a query each time
+        )
+        wait_for(
+            lambda: reads(prometheus, 'pihole_up{job="pihole"}', 1),
+            what='pihole_up{job="pihole"} == 1',
+            timeout=30,
+            interval=0.2,  # a query each time
+        )
         assert prometheus.query('pihole_dns_queries_today{job="pihole"}')
         assert not prometheus.query('pihole_up{job="tapo"}')  # each source in its own job
         assert sim_state(api_port)["open_sessions"] == 1

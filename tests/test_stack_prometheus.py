@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
 from tests.tapo_helpers import PASSWORD, USER
+from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.integration
@@ -81,26 +81,39 @@ def stack(tmp_path):
             proc.stop()
 
 
-def wait_for_value(prometheus: Prometheus, expr: str, expected: float, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    seen = None
-    while time.monotonic() < deadline:
-        result = prometheus.query(expr)
-        if result:
-            seen = float(result[0]["value"][1])
-            if abs(seen - expected) < 0.01:
-                return
-        time.sleep(0.2)  # polling Prometheus's answer, bounded by the deadline
-    pytest.fail(f"{expr} never became {expected} (last seen {seen})")
+def reads(prometheus: Prometheus, expr: str, expected: float) -> bool:
+    """Whether Prometheus answers ``expected`` (to 0.01) for ``expr`` now."""
+    result = prometheus.query(expr)
+    return bool(result) and abs(float(result[0]["value"][1]) - expected) < 0.01
 
 
 def test_prometheus_reads_the_simulated_power(stack):
     prometheus, plug_port, exporter = stack
-    wait_for_value(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 38.5)
-    wait_for_value(prometheus, 'up{job="tapo"}', 1)
-    wait_for_value(prometheus, 'up{job="balupi-exporter"}', 1)
+    wait_for(
+        lambda: reads(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 38.5),
+        what='tapo_power_watts{job="tapo",plug="nas"} == 38.5',
+        timeout=30,
+        interval=0.2,  # a query each time
+    )
+    wait_for(
+        lambda: reads(prometheus, 'up{job="tapo"}', 1),
+        what='up{job="tapo"} == 1',
+        timeout=30,
+        interval=0.2,  # a query each time
+    )
+    wait_for(
+        lambda: reads(prometheus, 'up{job="balupi-exporter"}', 1),
+        what='up{job="balupi-exporter"} == 1',
+        timeout=30,
+        interval=0.2,  # a query each time
+    )
     control(plug_port, power_watts=42.0)
-    wait_for_value(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 42.0)
+    wait_for(
+        lambda: reads(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 42.0),
+        what='tapo_power_watts{job="tapo",plug="nas"} == 42.0',
+        timeout=30,
+        interval=0.2,  # a query each time
+    )
     assert exporter.stop() == 0  # SIGTERM ends it cleanly
 
 

@@ -4,12 +4,15 @@ Starts a simulated Tapo P110 (speaking KLAP like a real one), a simulated Pi-hol
 dnsmasq, a simulated NAS, balupi-exporter, balupi-handshake, and Debian's node_exporter,
 Alertmanager and Prometheus (with BaluPi's rules), Debian's smbd serving the SMB inbox and
 Debian's sshd standing in for the NAS's disk, on the documented loopback ports, all from
-one config file as on a Pi; prints where to look, and
-stops everything on Ctrl-C or SIGTERM.
+one config file as on a Pi; prints where to look, and stops everything on Ctrl-C or SIGTERM.
+
+``--state-dir`` and ``--port-base`` run a second demo beside the first (the demo's test does),
+with its own state and its own ports.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import signal
 import sys
@@ -21,22 +24,11 @@ from balupi.devstack import demo_handshake, demo_inbox, pihole_demo
 from balupi.devstack.alert_printer import AlertPrinter
 from balupi.devstack.alertmanager import Alertmanager
 from balupi.devstack.alertmanager import render_config as render_alertmanager
-from balupi.devstack.ports import port_in_use
+from balupi.devstack.demo_ports import SPAN, DemoPorts
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import REPO, Prometheus, render_config
 
-PORTS = {
-    "balupi-exporter": 9877,
-    "prometheus": 9090,
-    "alertmanager": 9093,
-    "node_exporter": 9100,
-    "alert webhook": 8123,
-    "simulated plug": 9999,
-    **pihole_demo.PORTS,
-    **demo_handshake.PORTS,
-    **demo_inbox.PORTS,
-}
-DEMO_DIR = REPO / ".demo"
+DEMO_DIR = REPO / ".demo"  # the demo's state, unless --state-dir
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
 PLUG_PASSWORD = "demo-password"  # noqa: S105 - a simulator's password, not a real one
@@ -74,20 +66,30 @@ def node_exporter_binary() -> str:
     return found
 
 
-def ports_taken() -> list[str]:
-    return [f"{name} needs 127.0.0.1:{port}" for name, port in PORTS.items() if port_in_use(port)]
+def prometheus_targets(ports: DemoPorts) -> dict[str, str]:
+    """prometheus.yml's addresses (the documented ports) -> this demo's."""
+    default = DemoPorts()
+    return {
+        f"localhost:{getattr(default, name)}": f"localhost:{getattr(ports, name)}"
+        for name in ("exporter", "handshake", "prometheus", "node_exporter", "alertmanager")
+    }
 
 
-def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess, str]]:
+def _parts(
+    state: Path, config: Path, ports: DemoPorts, webhook: str
+) -> list[tuple[ManagedProcess, str]]:
     """Every process in start order, each with the URL that answers once it is ready."""
     bin_dir = Path(sys.executable).parent
+    logs = state / "logs"
     plug = ManagedProcess(
         "simulated plug",
         [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
-         "--port", str(PORTS["simulated plug"]), "--power", "38.5", "--username", PLUG_USER],
+         "--port", str(ports.plug), "--power", "38.5", "--username", PLUG_USER],
         log_path=logs / "sim-tapo.log", env=ENV,
     )  # fmt: skip
-    pihole = pihole_demo.pihole_process(bin_dir, logs, DEMO_DIR / "pihole")
+    pihole = pihole_demo.pihole_process(
+        bin_dir, logs, state / "pihole", api_port=ports.pihole_api, dns_port=ports.pihole_dns
+    )
     exporter = ManagedProcess(
         "balupi-exporter",
         [str(bin_dir / "balupi-exporter"), "--config", str(config)],
@@ -95,33 +97,57 @@ def _parts(config: Path, logs: Path, webhook: str) -> list[tuple[ManagedProcess,
     )  # fmt: skip
     node = ManagedProcess(
         "node_exporter",
-        [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{PORTS['node_exporter']}"],
+        [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{ports.node_exporter}"],
         log_path=logs / "node-exporter.log",
     )
     # Alertmanager remembers what it already notified (for repeat_interval, hours): a demo
     # started again would stay silent about an outage it reported last time.
-    shutil.rmtree(DEMO_DIR / "alertmanager" / "data", ignore_errors=True)
+    shutil.rmtree(state / "alertmanager" / "data", ignore_errors=True)
     alertmanager = Alertmanager(
-        DEMO_DIR / "alertmanager", render_alertmanager(webhook), port=PORTS["alertmanager"]
+        state / "alertmanager", render_alertmanager(webhook), port=ports.alertmanager
     )
-    prometheus = Prometheus(DEMO_DIR / "prometheus", render_config({}), port=PORTS["prometheus"])
+    prometheus = Prometheus(
+        state / "prometheus", render_config(prometheus_targets(ports)), port=ports.prometheus
+    )
     return [
-        (plug, f"http://127.0.0.1:{PORTS['simulated plug']}/sim/state"),
-        (pihole, pihole_demo.READY_URL),
-        *demo_handshake.handshake_parts(config, logs, ENV),  # after Pi-hole: it sets the record
-        (exporter, f"http://127.0.0.1:{PORTS['balupi-exporter']}/"),
-        (node, f"http://127.0.0.1:{PORTS['node_exporter']}/metrics"),
+        (plug, f"http://127.0.0.1:{ports.plug}/sim/state"),
+        (pihole, f"http://127.0.0.1:{ports.pihole_api}/sim/state"),
+        # After Pi-hole: the handshake sets its record.
+        *demo_handshake.handshake_parts(config, logs, ENV, ports),
+        (exporter, f"http://127.0.0.1:{ports.exporter}/"),
+        (node, f"http://127.0.0.1:{ports.node_exporter}/metrics"),
         (alertmanager, f"{alertmanager.url}/-/ready"),
         (prometheus, f"{prometheus.url}/-/ready"),
     ]
 
 
-def main() -> int:
-    if taken := ports_taken():
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m balupi.devstack.demo", description=__doc__)
+    parser.add_argument(
+        "--state-dir", type=Path, default=DEMO_DIR,
+        help="where the demo keeps its config, state, history and logs (default: .demo/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--port-base", type=int, default=None,
+        help=f"listen on PORT_BASE .. PORT_BASE+{SPAN - 1} instead of the documented ports",
+    )  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    try:
+        ports = DemoPorts() if args.port_base is None else DemoPorts.from_base(args.port_base)
+    except ValueError as err:
+        print(f"--port-base: {err}", file=sys.stderr)
+        return 2
+    state: Path = args.state_dir.resolve()
+    if taken := ports.taken():
         print("The demo cannot start, these ports are already in use:", file=sys.stderr)
         for line in taken:
             print(f"  - {line}", file=sys.stderr)
-        print("Stop what holds them (`ss -ltnp` shows it), then run `make demo` again.",
+        print("Stop what holds them (`ss -ltnp` shows it), then run `make demo` again; or run a "
+              "second demo beside it with --state-dir DIR --port-base PORT.",
               file=sys.stderr)  # fmt: skip
         return 2
 
@@ -129,32 +155,35 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
 
-    DEMO_DIR.mkdir(exist_ok=True)
-    logs = DEMO_DIR / "logs"
-    config = DEMO_DIR / "balupi.toml"
+    state.mkdir(parents=True, exist_ok=True)
+    config = state / "balupi.toml"
     try:
-        inbox = demo_inbox.InboxDemo(DEMO_DIR)
+        inbox = demo_inbox.InboxDemo(state, ports)
     except FileNotFoundError as err:  # smbd or sshd not installed
         print(f"\nThe demo could not start: {err}", file=sys.stderr)
         return 1
     config.write_text(
-        tapo_config(exporter_port=PORTS["balupi-exporter"], plug_port=PORTS["simulated plug"])
-        + pihole_demo.pihole_config()
-        + demo_handshake.handshake_config(DEMO_DIR / "handshake")
+        tapo_config(exporter_port=ports.exporter, plug_port=ports.plug)
+        + pihole_demo.pihole_config(ports.pihole_api)
+        + demo_handshake.handshake_config(
+            state / "handshake", handshake_port=ports.handshake, nas_port=ports.nas,
+            wol_port=ports.wol,
+        )
         + inbox.config()
-    )
+    )  # fmt: skip
     started: list[ManagedProcess] = []
-    alerts = AlertPrinter(PORTS["alert webhook"])
+    alerts = AlertPrinter(ports.webhook)
     alerts.start()
+    logs = state / "logs"
     try:
-        for proc, ready_url in _parts(config, logs, alerts.url):
+        for proc, ready_url in _parts(state, config, ports, alerts.url):
             _start(proc, started, ready_url)
         prometheus = started[-1]
         assert isinstance(prometheus, Prometheus)
         inbox.start(started)
-        _wait_for_power(prometheus, stop)
+        _wait_for_power(prometheus, stop, logs)
         print(f"\n{inbox.where_to_look()}", flush=True)
-        _print_where_to_look(prometheus.url)
+        _print_where_to_look(ports)
         while not stop.wait(1):
             for proc in started:
                 if not proc.running:
@@ -170,7 +199,7 @@ def main() -> int:
         for proc in reversed(started):
             proc.stop()
         alerts.stop()
-        print("Stopped. Logs are in .demo/logs/.")
+        print(f"Stopped. Logs are in {_shown(logs)}/.")
 
 
 def _start(proc: ManagedProcess, started: list[ManagedProcess], ready_url: str) -> None:
@@ -181,7 +210,7 @@ def _start(proc: ManagedProcess, started: list[ManagedProcess], ready_url: str) 
     print(f"ready ({time.monotonic() - t0:.1f} s)", flush=True)
 
 
-def _wait_for_power(prometheus: Prometheus, stop: threading.Event) -> None:
+def _wait_for_power(prometheus: Prometheus, stop: threading.Event, logs: Path) -> None:
     """Show progress until Prometheus has scraped the plug's power for the first time."""
     print("Waiting for Prometheus's first scrape of the plug ", end="", flush=True)
     t0 = time.monotonic()
@@ -192,12 +221,18 @@ def _wait_for_power(prometheus: Prometheus, stop: threading.Event) -> None:
             return
         print(".", end="", flush=True)
         stop.wait(1)
-    print(" (not yet: see .demo/logs/)", flush=True)
+    print(f" (not yet: see {_shown(logs)}/)", flush=True)
 
 
-def _print_where_to_look(prom_url: str) -> None:
-    plug = f"http://127.0.0.1:{PORTS['simulated plug']}"
-    exporter = f"http://127.0.0.1:{PORTS['balupi-exporter']}"
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to the checkout where it lies inside it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def _print_where_to_look(ports: DemoPorts) -> None:
+    prom_url = ports.prometheus_url
+    plug = f"http://127.0.0.1:{ports.plug}"
+    exporter = f"http://127.0.0.1:{ports.exporter}"
     graph = f"{prom_url}/graph?g0.expr=tapo_power_watts&g0.tab=0&g0.range_input=15m"
     print(
         f"""
@@ -207,8 +242,8 @@ BaluPi demo is running (simulated hardware, loopback only):
   Simulated plug state: {plug}/sim/state
 Change the simulated NAS's draw and watch the graph follow:
   curl -X POST {plug}/sim/control -d '{{"power_watts": 45}}'
-{pihole_demo.where_to_look(prom_url)}
-{demo_handshake.where_to_look(pihole_demo.PIHOLE_DNS_PORT)}
+{pihole_demo.where_to_look(prom_url, ports.pihole_api, ports.pihole_dns)}
+{demo_handshake.where_to_look(ports)}
 Press Ctrl-C to stop everything.""",
         flush=True,
     )

@@ -1,8 +1,7 @@
 """The inbox part of ``make demo``: Debian's smbd serving the share and the inbox, and
-Debian's sshd standing in for the NAS's disk. Fixed loopback ports, listed in docs/demo.md:
-
-  smbd (share and inbox)   127.0.0.1:4450  (smbclient -p 4450 //127.0.0.1/inbox)
-  sshd (the NAS's disk)    127.0.0.1:2222  (files land in .demo/nas-disk/inbox-from-pi/)
+Debian's sshd standing in for the NAS's disk. Their ports (demo_ports.py, listed in
+docs/demo.md): smbd on 4450 (smbclient -p 4450 //127.0.0.1/inbox), sshd on 2222 (files land in
+nas-disk/inbox-from-pi/ of the demo's state folder).
 
 The Samba inbox is the folder balupi-handshake counts ([handshake] inbox_dir).
 """
@@ -14,25 +13,26 @@ import sys
 import time
 from pathlib import Path
 
+from balupi.devstack.demo_ports import DemoPorts
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.samba import SambaServer
 from balupi.devstack.sshd import SshServer
 
-PORTS = {"smbd (share and inbox)": 4450, "sshd (the NAS's disk)": 2222}
 SMB_PASSWORD = "demo-password"  # noqa: S105 - the demo's own Samba account, loopback only
 
 
 class InboxDemo:
-    def __init__(self, demo_dir: Path) -> None:
+    def __init__(self, demo_dir: Path, ports: DemoPorts) -> None:
+        self.ports = ports
         self.inbox = demo_dir / "handshake" / "inbox"
         self.staging = demo_dir / "handshake" / ".inbox-staging"
         self.disk = demo_dir / "nas-disk" / "inbox-from-pi"
         share = demo_dir / "smb-share"
         for folder in (self.inbox, share, self.disk):
             folder.mkdir(parents=True, exist_ok=True)
-        self.nas = SshServer(demo_dir / "sshd", port=PORTS["sshd (the NAS's disk)"])
+        self.nas = SshServer(demo_dir / "sshd", port=ports.sshd)
         self.smb = SambaServer(
-            demo_dir / "smbd", port=PORTS["smbd (share and inbox)"], share=share,
+            demo_dir / "smbd", port=ports.smbd, share=share,
             inbox=self.inbox, user=getpass.getuser(), password=SMB_PASSWORD,
         )  # fmt: skip
         # The [inbox] table alone, for `balupi inbox ...` by hand (no other secrets needed).
@@ -68,5 +68,5 @@ settle_seconds = 2
         return f"""The SMB inbox (smbd) and the NAS's disk (sshd; files land in {self.disk}):
   Drop a file:     {smbclient} -c 'put README.md'
   It moves when the NAS wakes (or within a minute while it is up), or at once with
-                   curl -X POST http://127.0.0.1:8000/api/inbox/flush
+                   curl -X POST {self.ports.handshake_url}/api/inbox/flush
   Waiting:         {balupi} status --config {self.config_path}"""

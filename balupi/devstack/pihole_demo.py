@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from balupi.devstack.demo_ports import DemoPorts
 from balupi.devstack.process import ManagedProcess
 
-PIHOLE_API_PORT = 8080  # Pi-hole's web server port in DESIGN.md
-PIHOLE_DNS_PORT = 8053  # an alternative DNS port; 5353 would collide with mDNS (avahi)
-PORTS = {"simulated Pi-hole API": PIHOLE_API_PORT, "simulated Pi-hole DNS": PIHOLE_DNS_PORT}
+PIHOLE_API_PORT = DemoPorts.pihole_api  # Pi-hole's own web server port
+PIHOLE_DNS_PORT = DemoPorts.pihole_dns  # not 53 (root) nor 5353 (mDNS, avahi)
 # The simulator's web password; a demo secret, handed over in the environment as on a Pi.
 PIHOLE_PASSWORD = "demo-pihole-password"  # noqa: S105 - a simulator's password, not a real one
 ENV = {"BALUPI_SIM_PIHOLE_PASSWORD": PIHOLE_PASSWORD, "BALUPI_PIHOLE_PASSWORD": PIHOLE_PASSWORD}
-READY_URL = f"http://127.0.0.1:{PIHOLE_API_PORT}/sim/state"
 
 
 def pihole_config(api_port: int = PIHOLE_API_PORT) -> str:
