@@ -41,7 +41,8 @@ function queryPlanJson(): Plugin {
       const plan = {
         placeholders: {
           $step: "a range query's step in seconds ([$steps] becomes [300s])",
-          $today: "seconds since the browser's local midnight ([$todays] becomes [45000s])",
+          $today: "seconds since the browser's local midnight ([$todays] becomes [45000s]), at least 60",
+          $month: "seconds since local midnight of the month's 1st ([$months] becomes [1252800s]), at least 60",
         },
         // How a chart picks its step and refreshes (src/range.ts): the smallest nice step with
         // at most max_points points; end = the next multiple of the step after now; a "tail"

@@ -9,15 +9,24 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN = json.loads((REPO / "frontend-dist" / "query-plan.json").read_text())
 
 
-def fill(promql: str, step: int = 60, today: int = 3600) -> str:
+def fill(promql: str, step: int = 60, today: int = 3600, month: int = 7200) -> str:
     # The placeholders the dashboard fills in (frontend/src/queryPlan.ts: render).
-    return promql.replace("$step", str(step)).replace("$today", str(today))
+    for name, value in (("$step", step), ("$today", today), ("$month", month)):
+        promql = promql.replace(name, str(value))
+    assert "$" not in promql, f"a placeholder the test does not know: {promql}"
+    return promql
+
+
+def range_promqls(q: dict) -> list[str]:
+    # A chart reads raw samples for short windows and a downsampling rule for long ones.
+    return [q["promql"]] + ([q["downsampled"]["promql"]] if "downsampled" in q else [])
 
 
 def recorded_rules() -> set[str]:
@@ -31,7 +40,8 @@ def recorded_rules() -> set[str]:
 def test_every_recording_rule_the_dashboard_names_exists():
     named = set()
     for q in PLAN["queries"]:
-        named |= set(re.findall(r"balupi:[a-z_]+:[a-z0-9_]+", q["promql"]))
+        for promql in range_promqls(q):
+            named |= set(re.findall(r"balupi:[a-z_]+:[a-z0-9_]+", promql))
     assert named, "the plan names no recording rule"
     assert named <= recorded_rules(), named - recorded_rules()
 
@@ -45,14 +55,15 @@ def test_every_query_is_valid_and_the_live_ones_have_data(monitoring_stack):
             assert result, f"{q['id']} gave no series"
         else:
             step = q.get("fixedStepSeconds", 15)
-            data = prometheus.api(
-                "query_range",
-                query=fill(q["promql"], step=step),
-                start=str(monitoring_stack.started),
-                end=str(now),
-                step=str(step),
-            )
-            assert data["resultType"] == "matrix", q["id"]
+            for promql in range_promqls(q):
+                data = prometheus.api(
+                    "query_range",
+                    query=fill(promql, step=step),
+                    start=str(monitoring_stack.started),
+                    end=str(now),
+                    step=str(step),
+                )
+                assert data["resultType"] == "matrix", q["id"]
 
 
 def test_the_panels_find_their_metrics(monitoring_stack):
@@ -67,5 +78,32 @@ def test_the_panels_find_their_metrics(monitoring_stack):
     assert {"pihole_up", "pihole_dns_queries_today", "pihole_api_sessions", "up"} <= names("pihole")
     assert {"node_memory_MemTotal_bytes", "node_filesystem_size_bytes", "up"} <= names("node")
     assert {"online", "wakes", "outages"} <= names("usage.today")
-    assert "balupi:energy_kwh:increase1d" in names("power.energy")
     assert "balupi:nas_power_watts:avg_online_1d" in names("usage.averages")
+    assert {"kwh", "cost"} <= names("power.today")
+    assert {"kwh", "cost"} <= names("power.month")
+
+
+def test_energy_today_and_this_month_per_plug_with_cost(monitoring_stack):
+    # With the range filled in as the stack's whole run, both figures are each plug's counter
+    # increase over it, and the cost that times the exporter's price, in its currency.
+    prometheus = monitoring_stack.prometheus
+    by_id = {q["id"]: q for q in PLAN["queries"]}
+    run = int(time.time() - monitoring_stack.started) + 60
+    at = str(time.time())  # one evaluation time for the plan's queries and the reference ones
+    for query_id, fill_in in (("power.today", {"today": run}), ("power.month", {"month": run})):
+        promql = by_id[query_id]["promql"]
+        result = prometheus.api("query", query=fill(promql, **fill_in), time=at)["result"]
+        got = {(r["metric"]["q"], r["metric"]["plug"]): float(r["value"][1]) for r in result}
+        reference = f"increase(tapo_energy_joules_total[{run}s]) / 3.6e6"
+        kwh = prometheus.api("query", query=reference, time=at)
+        price_query = "balupi_energy_price_per_kilowatt_hour"
+        price = prometheus.api("query", query=price_query, time=at)["result"]
+        assert price, "the stack's exporter has a price"
+        assert kwh["result"], "no plug's energy counter"
+        per_kwh = float(price[0]["value"][1])
+        for r in kwh["result"]:
+            plug, value = r["metric"]["plug"], float(r["value"][1])
+            assert got[("kwh", plug)] == value, query_id
+            assert got[("cost", plug)] == pytest.approx(value * per_kwh), query_id
+        costs = [r for r in result if r["metric"]["q"] == "cost"]
+        assert {r["metric"]["currency"] for r in costs} == {price[0]["metric"]["currency"]}

@@ -23,6 +23,7 @@ import pytest
 from balupi.devstack import demo, demo_handshake
 from balupi.devstack.demo_ports import DemoPorts, free_base
 from balupi.devstack.dnsmasq import dig
+from balupi.devstack.prometheus import REPO
 from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from tests.waiting import wait_for
 
@@ -107,7 +108,7 @@ def test_demo_end_to_end(tmp_path):
     started = time.time()
     proc = subprocess.Popen(
         demo_argv(state, base),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=demo.REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
     )  # fmt: skip
     out = Output(proc)
     try:

@@ -60,7 +60,7 @@ export function useRange(q: RangeQuery, windowSeconds: number): UseQueryResult<R
       guarded(async () => {
         const previous = client.getQueryData<RangeData>(key);
         const req = nextRequest(q.refresh === "tail" ? previous : undefined, windowSeconds, Date.now() / 1000);
-        const series = await queryRange(render(q, { step: req.step }), req.start, req.end, req.step, signal);
+        const series = await queryRange(render(q, { step: req.step, windowSeconds }), req.start, req.end, req.step, signal);
         return mergeRange(q.refresh === "tail" ? previous : undefined, series, req, windowSeconds);
       }),
     refetchInterval: q.refreshSeconds * 1000,

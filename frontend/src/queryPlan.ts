@@ -2,7 +2,8 @@
 // The one place to read what an open dashboard costs Prometheus; the benchmarks replay it
 // (the build writes it to frontend-dist/query-plan.json).
 //
-// Placeholders: $step (a range query's step in seconds), $today (seconds since local midnight).
+// Placeholders: $step (a range query's step in seconds), $today (seconds since local midnight),
+// $month (seconds since local midnight of the month's 1st), both filled in at query time.
 // Metrics of one panel come in one request where they can: `{__name__=~"a|b"}` selects several.
 
 export type PanelId = "nas" | "power" | "usage" | "pihole" | "snapshot" | "inbox" | "pi";
@@ -27,6 +28,8 @@ export interface RangeQuery {
   refresh: "tail" | "full";
   /** Step fixed by the query's meaning (one point per day) instead of chosen per window. */
   fixedStepSeconds?: number;
+  /** From this window on, the query reads a downsampling rule instead of raw samples. */
+  downsampled?: { fromWindowSeconds: number; promql: string };
 }
 
 export type Query = InstantQuery | RangeQuery;
@@ -36,6 +39,11 @@ export type Query = InstantQuery | RangeQuery;
 const names = (...metrics: string[]): string => `{__name__=~"${metrics.join("|")}"}`;
 const ofJob = (job: string, metrics: string[], extra = ""): string =>
   `{__name__=~"${[...metrics, "up"].join("|")}",job="${job}"${extra}}`;
+
+const kwhSince = (range: string): string => `increase(tapo_energy_joules_total[${range}]) / 3.6e6`;
+const energySince = (range: string): string =>
+  `label_replace(${kwhSince(range)}, "q", "kwh", "", "")` +
+  ` or label_replace(${kwhSince(range)} * on() group_left(currency) balupi_energy_price_per_kilowatt_hour, "q", "cost", "", "")`;
 
 export const HOUR = 3600;
 export const DAY = 86400;
@@ -48,17 +56,23 @@ export const QUERIES = {
     promql: ofJob("tapo", ["tapo_power_watts", "tapo_up"]),
     refreshSeconds: 5,
   },
-  powerEnergy: {
-    id: "power.energy",
+  // Energy per plug since local midnight / the 1st, the range chosen by the browser when it asks
+  // ($today, $month); cost priced like the rules price it (balupi-usage.rules.yml). "q" names
+  // the figure; without a price the cost half is empty.
+  powerToday: {
+    id: "power.today",
     panel: "power",
     kind: "instant",
-    promql: names(
-      "balupi:energy_kwh:increase1d",
-      "balupi:energy_kwh:increase30d",
-      "balupi:energy_cost:increase1d",
-      "balupi:energy_cost:increase30d",
-    ),
+    promql: energySince("$todays"),
     refreshSeconds: 60,
+  },
+  powerMonth: {
+    id: "power.month",
+    panel: "power",
+    kind: "instant",
+    // Up to 31 days of raw samples: asked less often than today's.
+    promql: energySince("$months"),
+    refreshSeconds: 300,
   },
   powerHistory: {
     id: "power.history",
@@ -66,6 +80,8 @@ export const QUERIES = {
     kind: "range",
     // The average over each step: a 5 min step shows what the NAS drew in those 5 min.
     promql: "avg_over_time(tapo_power_watts[$steps])",
+    // 7 and 30 days (steps of 1 h and 3 h) average the 5-minute rule: 12x fewer samples to read.
+    downsampled: { fromWindowSeconds: 7 * DAY, promql: "avg_over_time(balupi:tapo_power_watts:avg5m[$steps])" },
     windowsSeconds: [DAY, 7 * DAY, 30 * DAY],
     refreshSeconds: 60,
     refresh: "tail",
@@ -162,18 +178,36 @@ export const SHARE_PATH = "/smb/share";
 /** Where the history and the snapshot live on the Pi's HDD. */
 export const DATA_PATH = "/data";
 
+// A range of at least a minute: increase() needs two samples (scrapes every 15 s), and "[0s]" is
+// no valid range. In the first minute after midnight the figure so also holds the seconds before.
+const MIN_RANGE_SECONDS = 60;
+
+function secondsSince(start: Date, now: Date): number {
+  return Math.max(MIN_RANGE_SECONDS, Math.round((now.getTime() - start.getTime()) / 1000));
+}
+
+/** Seconds since the local midnight before ``now`` (a DST day has 23 or 25 hours). */
 export function secondsSinceMidnight(now: Date): number {
   const midnight = new Date(now);
   midnight.setHours(0, 0, 0, 0);
-  return Math.max(60, Math.round((now.getTime() - midnight.getTime()) / 1000));
+  return secondsSince(midnight, now);
+}
+
+/** Seconds since local midnight of the 1st of ``now``'s month. */
+export function secondsSinceMonthStart(now: Date): number {
+  return secondsSince(new Date(now.getFullYear(), now.getMonth(), 1), now);
 }
 
 /** The PromQL of ``q`` with its placeholders filled in. */
-export function render(q: Query, values: { step?: number; now?: Date } = {}): string {
+export function render(q: Query, values: { step?: number; now?: Date; windowSeconds?: number } = {}): string {
   let text: string = q.promql;
+  if (q.kind === "range" && q.downsampled && values.windowSeconds !== undefined) {
+    if (values.windowSeconds >= q.downsampled.fromWindowSeconds) text = q.downsampled.promql;
+  }
   if (values.step !== undefined) text = text.replaceAll("$step", String(values.step));
   if (values.now !== undefined) {
     text = text.replaceAll("$today", String(secondsSinceMidnight(values.now)));
+    text = text.replaceAll("$month", String(secondsSinceMonthStart(values.now)));
   }
   return text;
 }

@@ -30,7 +30,24 @@ function prometheus(query: string): Response {
       [{ __name__: "pihole_status", hostname: "127.0.0.1" }, "1"],
       [{ __name__: "up", job: "pihole" }, "1"],
     ]));
+  if (query.includes("tapo_energy_joules_total")) return energy(query);
   return json(EMPTY_VECTOR);
+}
+
+// The energy queries at 15 December 12:00 local (the test's frozen clock): today is 43200 s,
+// the month 14.5 days. Two plugs; a cost only when priced.
+let priced = true;
+function energy(query: string): Response {
+  const today = query.includes("[43200s]");
+  const month = query.includes(`[${14 * 86400 + 43200}s]`);
+  if (!today && !month) return json(EMPTY_VECTOR);
+  const [nas, pi] = today ? ["0.48", "0.036"] : ["14.2", "1.05"];
+  const rows: [Record<string, string>, string][] = [
+    [{ plug: "nas", q: "kwh" }, nas],
+    [{ plug: "pi", q: "kwh" }, pi],
+  ];
+  if (priced) rows.push([{ plug: "nas", q: "cost", currency: "EUR" }, today ? "0.1536" : "4.544"]);
+  return json(vector(rows));
 }
 
 let routes: { prometheus: Route; status: Route; snapshot: Route; wake: Route; flush: Route };
@@ -119,6 +136,50 @@ describe("the dashboard", () => {
     expect(await within(panel("power")).findByText("38.5 W")).toBeTruthy();
     // The snapshot comes from nginx's folder, not the service: still shown.
     expect(await within(panel("snapshot")).findByText("optimal · healthy")).toBeTruthy();
+  });
+
+  it("shows energy and cost today and this month, for each plug, saying what each covers", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date(2026, 11, 15, 12, 0, 0) });
+    const normal = routes.prometheus;
+    routes.prometheus = (url, init) =>
+      new URL(url, "http://x").searchParams.get("query")?.includes("tapo_up")
+        ? json(vector([
+            [{ __name__: "tapo_power_watts", plug: "nas" }, "38.5"],
+            [{ __name__: "tapo_power_watts", plug: "pi" }, "3"],
+            [{ __name__: "tapo_up", plug: "nas" }, "1"],
+            [{ __name__: "tapo_up", plug: "pi" }, "1"],
+            [{ __name__: "up", job: "tapo" }, "1"],
+          ]))
+        : normal(url, init);
+    try {
+      renderApp();
+      const power = within(panel("power"));
+      expect(await power.findByText("Energy today, since midnight")).toBeTruthy();
+      expect(await power.findByText("0.48 kWh")).toBeTruthy();
+      expect(await power.findByText("€0.15")).toBeTruthy();
+      expect(await power.findByText("Energy this month, since December 1")).toBeTruthy();
+      expect(await power.findByText("14.2 kWh")).toBeTruthy();
+      expect(await power.findByText("€4.54")).toBeTruthy();
+      expect(await power.findByText("today 0.04 kWh · this month 1.05 kWh")).toBeTruthy();
+      expect(panel("power").dataset.state).toBe("live");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("says how to get costs when no price is set, in German too", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date(2026, 11, 15, 12, 0, 0) });
+    priced = false;
+    try {
+      renderApp("de");
+      const power = within(panel("power"));
+      expect(await power.findByText("Energie diesen Monat, seit 1. Dezember")).toBeTruthy();
+      expect(await power.findByText("14,2 kWh")).toBeTruthy();
+      expect((await power.findAllByText("tapo.price_per_kwh setzen für Kosten")).length).toBe(2);
+    } finally {
+      priced = true;
+      vi.useRealTimers();
+    }
   });
 
   it("shows a missing reading as missing, never 0 W", async () => {

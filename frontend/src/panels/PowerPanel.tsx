@@ -1,5 +1,5 @@
 // Power: the NAS plug's watts now (big, live), each plug when there are several, energy and
-// cost from the recording rules, and the history chart (24 h, 7 d, 30 d).
+// cost today and this month (the browser's local calendar), and the history chart (24 h, 7 d, 30 d).
 import { useState } from "react";
 import { byName, jobUp, valueOf, type Sample } from "../api/prometheus";
 import { Chart } from "../components/Chart";
@@ -25,6 +25,12 @@ export function powerUpstream(samples: Sample[], plug: string | null): UpstreamN
   return null;
 }
 
+/** One plug's figure ("kwh" or "cost") from an energy query's answer. */
+function figure(samples: Sample[] | undefined, q: "kwh" | "cost", plug: string | null): Sample | undefined {
+  if (!samples || plug === null) return undefined;
+  return samples.find((s) => s.labels.q === q && s.labels.plug === plug);
+}
+
 const WINDOWS = [
   { seconds: DAY, key: "day" },
   { seconds: 7 * DAY, key: "week" },
@@ -36,26 +42,32 @@ export function PowerPanel() {
   const now = useNow();
   const [windowSeconds, setWindow] = useState<number>(DAY);
   const live = useInstant(QUERIES.powerNow);
-  const energy = useInstant(QUERIES.powerEnergy);
+  const today = useInstant(QUERIES.powerToday);
+  const month = useInstant(QUERIES.powerMonth);
   const history = useRange(QUERIES.powerHistory, windowSeconds);
   const samples = live.data ?? [];
   const plug = nasPlug(samples);
   const state = worstState([
     withUpstream(stateOf(live, "prometheus", QUERIES.powerNow.refreshSeconds, now), live.data ? powerUpstream(samples, plug) : null),
-    stateOf(energy, "prometheus", QUERIES.powerEnergy.refreshSeconds, now),
+    stateOf(today, "prometheus", QUERIES.powerToday.refreshSeconds, now),
+    stateOf(month, "prometheus", QUERIES.powerMonth.refreshSeconds, now),
     stateOf(history, "prometheus", QUERIES.powerHistory.refreshSeconds, now),
   ]);
   const watts = plug !== null ? valueOf(samples, "tapo_power_watts", { plug }) : undefined;
   const plugs = [...new Set(byName(samples, "tapo_up").map((s) => s.labels.plug ?? ""))].sort();
-  const e = energy.data ?? [];
-  const of = (name: string) => (plug !== null ? valueOf(e, name, { plug }) : undefined);
-  const cost = (name: string) => {
-    const found = plug !== null ? byName(e, name).find((s) => s.labels.plug === plug) : undefined;
+  const kwh = (samples: Sample[] | undefined, p: string | null): string | null => {
+    const found = figure(samples, "kwh", p);
+    return found && found.value !== null ? formatKwh(lang, found.value) : null;
+  };
+  const cost = (samples: Sample[] | undefined): string | null => {
+    const found = figure(samples, "cost", plug);
     return found && found.value !== null ? formatMoney(lang, found.value, found.labels.currency ?? "EUR") : null;
   };
-  const kwh1d = of("balupi:energy_kwh:increase1d");
-  const kwh30d = of("balupi:energy_kwh:increase30d");
-  const hasPrice = byName(e, "balupi:energy_cost:increase1d").length > 0;
+  // Without balupi_energy_price_per_kilowatt_hour the cost half of the answer is empty.
+  const hasPrice = (today.data ?? []).some((s) => s.labels.q === "cost");
+  const monthStart = new Date(now);
+  monthStart.setDate(1);
+  const monthStartName = new Intl.DateTimeFormat(lang, { day: "numeric", month: "long" }).format(monthStart);
   const windowName = t.power.windows[WINDOWS.find((w) => w.seconds === windowSeconds)?.key ?? "day"];
 
   return (
@@ -63,21 +75,22 @@ export function PowerPanel() {
       <dl className="stats">
         <Stat big live label={t.power.now} value={watts === undefined || watts === null ? null : formatWatts(lang, watts)} />
         <Stat
-          label={`${t.power.energy}, ${t.power.last24h}`}
-          value={kwh1d == null ? null : formatKwh(lang, kwh1d)}
-          detail={cost("balupi:energy_cost:increase1d")}
+          label={t.power.energyToday}
+          value={kwh(today.data, plug)}
+          detail={today.data ? (hasPrice ? cost(today.data) : t.power.noPrice) : null}
         />
         <Stat
-          label={`${t.power.energy}, ${t.power.last30d}`}
-          value={kwh30d == null ? null : formatKwh(lang, kwh30d)}
-          detail={hasPrice ? cost("balupi:energy_cost:increase30d") : energy.data ? t.power.noPrice : null}
+          label={t.power.energyMonth(monthStartName)}
+          value={kwh(month.data, plug)}
+          detail={month.data ? (hasPrice ? cost(month.data) : t.power.noPrice) : null}
         />
       </dl>
       {plugs.length > 1 && (
         <dl className="stats plugs" aria-label={t.power.plugs}>
           {plugs.map((p) => {
             const w = valueOf(samples, "tapo_power_watts", { plug: p });
-            return <Stat key={p} label={p} value={w == null ? null : formatWatts(lang, w)} />;
+            const energy = t.power.plugEnergy(kwh(today.data, p) ?? t.missing, kwh(month.data, p) ?? t.missing);
+            return <Stat key={p} label={p} value={w == null ? null : formatWatts(lang, w)} detail={energy} />;
           })}
         </dl>
       )}
