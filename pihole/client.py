@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -169,15 +170,112 @@ class PiholeClient:
             status, body = await self._send(method, path, sid, json=json, params=params)
         if status < 400:
             return body
+        raise self._refusal(status, body, method, path, what)
+
+    def _refusal(
+        self, status: int, body: Any, method: str, path: str, what: str | None, *, raw: bool = False
+    ) -> errors.PiholeError:
         hint = _error_field(body, "hint")
         if status == 401:
-            raise errors.PiholeProtocolError(f"{self.where} refused a fresh session for {path}")
+            return errors.PiholeProtocolError(f"{self.where} refused a fresh session for {path}")
         if status == 403:
-            raise errors.forbidden(self.where, what or f"answer {method} {path}", hint)
+            return errors.forbidden(self.where, what or f"answer {method} {path}", hint)
         if status == 404 and path.startswith("/config/"):
-            raise errors.PiholeProtocolError(f"{self.where} has no config item {path[8:]}")
+            return errors.PiholeProtocolError(f"{self.where} has no config item {path[8:]}")
+        if status in (502, 503, 504) and raw:
+            # Raw requests (the migration's) say so; request()'s errors stay as they were.
+            return errors.PiholeRestarting(
+                f"{self.where} answered {status} to {method} {path}: FTL is (re)starting"
+            )
         message = _error_field(body, "message") or "no message"
-        raise errors.PiholeProtocolError(f"{self.where}: {method} {path} -> {status}: {message}")
+        return errors.PiholeProtocolError(f"{self.where}: {method} {path} -> {status}: {message}")
+
+    # --- raw bodies: the teleporter archive, the gravity action's stream --------------------
+
+    async def download(self, path: str, *, timeout: float | None = None) -> bytes:
+        """GET a binary answer (the teleporter zip) in the current session."""
+        async with self._raw("GET", path, timeout=timeout) as answer:
+            return await answer.read()
+
+    async def upload(
+        self, path: str, form: aiohttp.FormData, *, what: str, timeout: float | None = None
+    ) -> Any:
+        """POST a multipart form (a teleporter import) and decode the JSON answer."""
+        async with self._raw("POST", path, data=form, timeout=timeout, what=what) as answer:
+            text = await answer.text()
+        try:
+            return json_module.loads(text) if text else None
+        except ValueError:
+            raise errors.PiholeProtocolError(f"{self.where}: POST {path}: non-JSON") from None
+
+    async def stream_lines(
+        self, method: str, path: str, *, timeout: float | None = None
+    ) -> AsyncIterator[str]:
+        """The lines of a streamed answer (POST /api/action/gravity), as they arrive."""
+        async with self._raw(method, path, timeout=timeout) as answer:
+            buffer = b""
+            async for chunk in answer.content.iter_any():
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    yield line.decode(errors="replace")
+            if buffer:
+                yield buffer.decode(errors="replace")
+
+    @contextlib.asynccontextmanager
+    async def _raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Any = None,
+        timeout: float | None = None,
+        what: str | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        limit = aiohttp.ClientTimeout(total=timeout) if timeout else self._timeout
+        stale: str | None = None
+        for _attempt in range(2):
+            sid = await self._session_id(stale=stale)
+            headers = {SID_HEADER: sid} if sid else {}
+            try:
+                async with self._client().request(
+                    method, self._api + path, data=data, headers=headers, timeout=limit
+                ) as answer:
+                    if answer.status == 401 and stale is None:
+                        stale = sid
+                        continue
+                    if answer.status >= 400:
+                        try:
+                            body = json_module.loads(await answer.text())
+                        except ValueError:
+                            body = None
+                        raise self._refusal(answer.status, body, method, path, what, raw=True)
+                    yield answer
+                    return
+            except TimeoutError:
+                raise errors.PiholeTimeout(
+                    f"{self.where} did not answer {method} {path} within {limit.total:g} s"
+                ) from None
+            except aiohttp.ClientError as err:
+                raise errors.PiholeUnreachable(
+                    f"cannot reach {self.where}: {err or type(err).__name__}"
+                ) from None
+        raise errors.PiholeProtocolError(f"{self.where} refused a fresh session for {path}")
+
+    # --- restarts -----------------------------------------------------------------------------
+
+    async def api_status(self) -> int | None:
+        """What GET /api/auth answers with our session now (200 valid, 401 gone, 502 a proxy
+        while FTL restarts); None when nothing answers. Never logs in."""
+        try:
+            status, _ = await self._send("GET", "/auth", self._sid or None)
+        except (errors.PiholeUnreachable, errors.PiholeTimeout):
+            return None
+        return status
+
+    def forget_session(self) -> None:
+        """FTL restarted and forgot every session: log in afresh next time, no logout."""
+        self._sid = None
 
     async def _session_id(self, *, stale: str | None) -> str:
         if self._sid is not None and self._sid != stale:
