@@ -51,17 +51,18 @@ class Dnsmasq:
         ]
 
     def write_blocked(self, names: list[str]) -> None:
-        tmp = self.blocked_file.with_suffix(".tmp")
-        tmp.write_text("".join(f"0.0.0.0 {name}\n" for name in names))
-        tmp.replace(self.blocked_file)
-        self._reload()
+        self._write(self.blocked_file, "".join(f"0.0.0.0 {name}\n" for name in names))
 
     def write_hosts(self, hosts: list[str]) -> None:
         """Replace the file in one rename (a reader never sees half of it), then reload."""
         lines = [*hosts, f"127.0.0.1 {PROBE_NAME}"]
-        tmp = self.hosts_file.with_suffix(".tmp")
-        tmp.write_text("".join(f"{line}\n" for line in lines))
-        tmp.replace(self.hosts_file)
+        self._write(self.hosts_file, "".join(f"{line}\n" for line in lines))
+
+    def _write(self, path: Path, text: str) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)  # also before the first start
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
         self._reload()
 
     def _reload(self) -> None:
