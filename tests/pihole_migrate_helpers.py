@@ -48,7 +48,7 @@ class Pair:
 
 
 async def start_pair(
-    tmp_path: Path, *, pi_app_sudo: bool = True, pi_restart: float = 0.3, middlewares=()
+    tmp_path: Path, *, pi_app_sudo: bool = True, pi_restart: float = 0.3, middlewares: Any = ()
 ) -> Pair:
     internet = dict(INTERNET)
     nas = await start_sim(

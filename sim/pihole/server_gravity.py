@@ -132,10 +132,11 @@ async def _form(request: web.Request) -> dict[str, tuple[str | None, bytes]]:
     fields: dict[str, tuple[str | None, bytes]] = {}
     if not message.is_multipart():
         return fields
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
         if isinstance(name, str):
-            fields[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
+            fields[name] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
     return fields
 
 
