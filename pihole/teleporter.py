@@ -14,6 +14,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,11 +54,18 @@ def everything() -> str:
     )
 
 
-def form(archive: bytes, selection: str, filename: str = "balupi-migrate.zip") -> aiohttp.FormData:
-    data = aiohttp.FormData()
-    data.add_field("file", archive, filename=filename, content_type="application/zip")
-    data.add_field("import", selection)
-    return data
+def form(
+    archive: bytes, selection: str, filename: str = "balupi-migrate.zip"
+) -> Callable[[], aiohttp.FormData]:
+    """The import's multipart form, made afresh on each call (a sent one cannot be resent)."""
+
+    def make() -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("file", archive, filename=filename, content_type="application/zip")
+        data.add_field("import", selection)
+        return data
+
+    return make
 
 
 def check(archive: bytes, where: str) -> None:
