@@ -24,7 +24,7 @@ async def wait_for_restart(
     timeout: float,
     progress: Progress,
     goes_down_within: float = 3.0,
-    poll: float = 0.2,
+    poll: float = 0.1,
 ) -> float:
     """Wait until FTL has restarted and answers; returns the seconds it was away.
 

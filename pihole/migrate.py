@@ -102,15 +102,24 @@ class Migration:
         await may_import(self.target)
         source_zip = await self._export(self.source, "source")
         target_zip = await self._export(self.target, "target")
-        source_gravity = teleporter.read_gravity(source_zip, "the source's archive")
-        target_gravity = teleporter.read_gravity(target_zip, "the target's archive")
+        try:
+            source_gravity = teleporter.read_gravity(source_zip, "the source's archive")
+            target_gravity = teleporter.read_gravity(target_zip, "the target's archive")
+        except teleporter.ArchiveError as err:
+            raise Refused(str(err)) from None
         gravity_changes = teleporter.differences(source_gravity, target_gravity)
         config = await self._plan_config()
         self._show_plan(gravity_changes, source_gravity, target_gravity, config)
         if o.dry_run:
             self.say("dry run: nothing was changed (no backup written either)")
             return Outcome(EXIT_OK)
-        backup = teleporter.save_backup(target_zip, o.backup_dir, o.target.host)
+        try:
+            backup = teleporter.save_backup(target_zip, o.backup_dir, o.target.host)
+        except OSError as err:
+            raise Refused(
+                f"cannot save the target's backup in {o.backup_dir}: {err.strerror} "
+                "(run as root, or choose a folder with --backup-dir)"
+            ) from None
         self.say(
             f"backup of the target saved: {backup}\n  (put it back: balupi pihole restore {backup})"
         )
@@ -161,7 +170,10 @@ class Migration:
             archive = await client.download("/teleporter", timeout=120)
         except errors.PiholeError as err:
             raise Refused(f"cannot export the {role}'s settings: {err}") from None
-        teleporter.check(archive, f"the {role}'s export")
+        try:
+            teleporter.check(archive, f"the {role}'s export")
+        except teleporter.ArchiveError as err:
+            raise Refused(str(err)) from None
         return archive
 
     async def _plan_config(self) -> ConfigPlan:
@@ -241,8 +253,9 @@ class Migration:
 
     async def _verify(self) -> list[Any]:
         self.say("comparing source and target ...")
-        source = await snapshot(self.source, self.o.managed_names)
-        target = await snapshot(self.target, self.o.managed_names)
+        source, target = await asyncio.gather(
+            snapshot(self.source, self.o.managed_names), snapshot(self.target, self.o.managed_names)
+        )
         rows = compare(source, target)
         source_dns = self.o.source.dns or (self.o.source.host, _port(source))
         target_dns = self.o.target.dns or (self.o.target.host, _port(target))

@@ -112,6 +112,13 @@ async def test_dry_run_changes_nothing(pair):
     assert (pi.imports, pi.config_changes, pi.gravity_runs) == (0, 0, 0)
     assert target_state(pair) == state
     assert not (pair.workdir / "backups").exists()
+    # a backup that cannot be written stops the migration before any change
+    (pair.workdir / "a-file").write_text("")
+    args = migrate_args(pair)
+    args[args.index("--backup-dir") + 1] = str(pair.workdir / "a-file" / "backups")
+    code, out = await run_cli(*args)
+    assert code == 2 and "cannot save the target's backup" in out, out
+    assert target_state(pair) == state and pi.imports == 0
 
 
 async def test_app_password_without_app_sudo_is_refused_clearly(tmp_path):
