@@ -40,12 +40,18 @@ def add_parser(sub: Any) -> None:
             f"The source's password comes from --from-password-file, ${FROM_ENV} or a prompt."
         ),
     )
-    migrate.add_argument(
+    source = migrate.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--from",
         dest="source",
-        required=True,
         metavar="URL",
         help="the NAS's Pi-hole, e.g. http://192.168.1.5:8080",
+    )
+    source.add_argument(
+        "--from-v5-archive",
+        type=Path,
+        metavar="FILE",
+        help="a Pi-hole v5 teleporter backup (.tar.gz) instead of a running v6 source",
     )
     migrate.add_argument("--from-password-file", type=Path, metavar="F")
     migrate.add_argument(
@@ -131,10 +137,19 @@ def _say(line: str) -> None:
 def _options(args: argparse.Namespace) -> Any:
     from balupi.pihole.migrate import End, Options
 
-    source_url = _url(args.source, "--from")
-    password = _secret(args.from_password_file, FROM_ENV, f"the source ({source_url})")
+    archive = args.from_v5_archive
+    if archive is not None:
+        if not archive.is_file():
+            raise UsageError(f"--from-v5-archive: no such file {archive}")
+        source_url, password = "", None
+    else:
+        source_url = _url(args.source, "--from")
+        password = _secret(args.from_password_file, FROM_ENV, f"the source ({source_url})")
     target, managed, pi_ip = _target(args)
-    if urllib.parse.urlsplit(source_url)[:2] == urllib.parse.urlsplit(target.url)[:2]:
+    if (
+        source_url
+        and urllib.parse.urlsplit(source_url)[:2] == urllib.parse.urlsplit(target.url)[:2]
+    ):
         raise UsageError(f"--from and the target are the same Pi-hole ({source_url})")
     if args.restart_timeout <= 0:
         raise UsageError("--restart-timeout must be positive")
@@ -148,6 +163,7 @@ def _options(args: argparse.Namespace) -> Any:
         dry_run=args.dry_run,
         restart_timeout=args.restart_timeout,
         pi_address=pi_ip,
+        source_archive=archive,
     )
 
 

@@ -23,7 +23,15 @@ from balupi.pihole import errors, teleporter
 from balupi.pihole.client import PiholeClient
 from balupi.pihole.ftl_restart import wait_for_restart
 from balupi.pihole.migrate_config import ConfigPlan, plan_config
-from balupi.pihole.migrate_verify import compare, dns_rows, snapshot, table
+from balupi.pihole.migrate_verify import (
+    compare,
+    dns_rows,
+    snapshot,
+    table,
+    v5_dns_rows,
+    v5_rows,
+)
+from balupi.pihole.teleporter_v5 import V5Archive, read_v5
 from balupi.secret import Secret
 
 EXIT_OK, EXIT_DIFFERS, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3
@@ -61,6 +69,7 @@ class Options:
     gravity_timeout: float = 1800.0
     request_timeout: float = 30.0
     pi_address: str | None = None  # the Pi's LAN address, for the router step
+    source_archive: Path | None = None  # a Pi-hole v5 teleporter .tar.gz instead of a source
 
 
 @dataclass
@@ -83,6 +92,7 @@ class Migration:
             options.target.url, options.target.password, request_timeout=options.request_timeout
         )
         self.step = "start"
+        self.archive: V5Archive | None = None
 
     async def run(self) -> Outcome:
         try:
@@ -96,14 +106,23 @@ class Migration:
 
     async def _run(self) -> Outcome:
         o = self.o
-        self.say(f"source: {self.source.where}\ntarget: {self.target.where}")
-        await self._check_v6(self.source, "source")
+        v5 = o.source_archive
+        self.say(f"source: {v5 or self.source.where}\ntarget: {self.target.where}")
+        if v5 is None:
+            await self._check_v6(self.source, "source")
         await self._check_v6(self.target, "target")
         await may_import(self.target)
-        source_zip = await self._export(self.source, "source")
         target_zip = await self._export(self.target, "target")
         try:
-            source_gravity = teleporter.read_gravity(source_zip, "the source's archive")
+            if v5 is None:
+                source_zip = await self._export(self.source, "source")
+                upload = (source_zip, "balupi-migrate.zip")
+                source_gravity = teleporter.read_gravity(source_zip, "the source's archive")
+            else:
+                data = await asyncio.to_thread(_read, v5)
+                self.archive = read_v5(data, str(v5))
+                upload = (data, "balupi-migrate-v5.tar.gz")  # FTL v6 reads v5's archives
+                source_gravity = self.archive.gravity()
             target_gravity = teleporter.read_gravity(target_zip, "the target's archive")
         except teleporter.ArchiveError as err:
             raise Refused(str(err)) from None
@@ -126,12 +145,12 @@ class Migration:
         outcome = Outcome(EXIT_OK, backup=backup)
         try:
             if gravity_changes:
-                await self._import_gravity(source_zip)
+                await self._import_gravity(*upload)
                 outcome.imported = True
             if not config.empty:
                 await self._patch(config)
                 outcome.patched = True
-            if outcome.imported or await self._gravity_differs():
+            if outcome.imported or (v5 is None and await self._gravity_differs()):
                 await rebuild_gravity(self.target, self.say, timeout=o.gravity_timeout)
             self.step = "verify"
             outcome.rows = await self._verify()
@@ -179,7 +198,10 @@ class Migration:
     async def _plan_config(self) -> ConfigPlan:
         self.step = "reading both configs"
         try:
-            source = _dig(await self.source.request("GET", "/config"), "config") or {}
+            if self.archive is not None:
+                source = self.archive.config()
+            else:
+                source = _dig(await self.source.request("GET", "/config"), "config") or {}
             target = _dig(await self.target.request("GET", "/config"), "config") or {}
         except errors.PiholeError as err:
             raise Refused(str(err)) from None
@@ -219,12 +241,12 @@ class Migration:
 
     # --- changes ------------------------------------------------------------------------
 
-    async def _import_gravity(self, source_zip: bytes) -> None:
+    async def _import_gravity(self, archive: bytes, filename: str) -> None:
         self.step = "importing the gravity tables"
         self.say("importing groups, adlists, domains and clients (config: false) ...")
         answer = await self.target.upload(
             "/teleporter",
-            teleporter.form(source_zip, teleporter.gravity_only()),
+            teleporter.form(archive, teleporter.gravity_only(), filename),
             what="import a teleporter archive",
             timeout=300,
         )
@@ -252,6 +274,8 @@ class Migration:
     # --- verification ---------------------------------------------------------------------
 
     async def _verify(self) -> list[Any]:
+        if self.archive is not None:
+            return await self._verify_v5(self.archive)
         self.say("comparing source and target ...")
         source, target = await asyncio.gather(
             snapshot(self.source, self.o.managed_names), snapshot(self.target, self.o.managed_names)
@@ -263,16 +287,26 @@ class Migration:
         self.say(table(rows, self.o.source.label or "source", self.o.target.label or "target"))
         return rows
 
+    async def _verify_v5(self, archive: V5Archive) -> list[Any]:
+        self.say("comparing the v5 archive and the target ...")
+        target = await snapshot(self.target, self.o.managed_names)
+        rows = v5_rows(archive, target, self.o.managed_names)
+        rows += await v5_dns_rows(
+            archive, target, self.o.target.dns or (self.o.target.host, _port(target))
+        )
+        self.say(table(rows, "v5 archive", self.o.target.label or "target"))
+        return rows
+
     def _last_steps(self) -> None:
         pi = self.o.pi_address or self.o.target.host
-        nas = self.o.source.host
+        nas = f" at {self.o.source.host}" if self.o.source.host else ""
         self.say(
             "The target now holds what the source held. The last steps are yours:\n"
             f"  1. In the router's DHCP settings, set the DNS server to the Pi: {pi} (only that "
             "one; a second DNS server lets clients bypass Pi-hole). Clients pick it up when "
             "they renew their lease (reconnect Wi-Fi to hurry one).\n"
             f"  2. Check a client: `nslookup pi-hole.net` names {pi} as its server.\n"
-            f"  3. Once clients use the Pi (its query log fills, the NAS's at {nas} goes quiet), "
+            f"  3. Once clients use the Pi (its query log fills, the NAS's{nas} goes quiet), "
             "switch the NAS's Pi-hole off: `docker stop pihole` and set its restart policy to "
             "`no` (or `docker compose down` in its folder), so it does not return after a reboot."
         )
@@ -296,11 +330,12 @@ async def refuse_unless_v6(url: str, role: str) -> None:
             ) from None
     if v5:
         raise Refused(
-            f"the {role} at {url} is Pi-hole v5 (it has /admin/api.php, no /api): BaluPi moves "
-            "v6 only. Either upgrade it to v6 first (its own upgrade keeps the lists), or export "
-            "it in its web interface (Settings > Teleporter > Backup, a .tar.gz) and import that "
-            "file in the target's web interface (Settings > Teleporter > Restore), ticking only "
-            "the lists, domains, groups and clients"
+            f"the {role} at {url} is Pi-hole v5 (it has /admin/api.php, no /api), whose API "
+            "BaluPi does not speak. Export it in its web interface (Settings > Teleporter > "
+            "Backup: a pi-hole-...-teleporter_....tar.gz) and run the migration from that file: "
+            "`balupi pihole migrate --from-v5-archive FILE` (its lists, domains, groups, "
+            "clients, local records and CNAMEs move; none of v5's settings). Or upgrade it to "
+            "v6 first"
         )
     raise Refused(
         f"the {role} at {url} answered HTTP {status} for /api/auth: is this Pi-hole v6's web "
@@ -385,6 +420,13 @@ def restarts_ftl(patch: dict[str, Any]) -> bool:
     """FTL restarts for dnsmasq's options: dns.* except the hosts list, dhcp.*, dnsmasq_lines."""
     dns = set(patch.get("dns", {})) - {"hosts"}
     return bool(dns or patch.get("dhcp") or "dnsmasq_lines" in patch.get("misc", {}))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise teleporter.ArchiveError(f"cannot read {path}: {err.strerror}") from None
 
 
 def _port(snapshot: dict[str, Any]) -> int:

@@ -18,6 +18,7 @@ import dns.rcode
 import dns.rdatatype
 
 from balupi.pihole.client import PiholeClient
+from balupi.pihole.teleporter_v5 import V5Archive
 
 DOMAIN_KINDS = (("allow", "exact"), ("deny", "exact"), ("allow", "regex"), ("deny", "regex"))
 
@@ -160,3 +161,50 @@ def table(rows: list[Row], source: str, target: str) -> str:
         mark = "ok" if r.same else "DIFFERS"
         lines.append(f"{r.what:{width}}  {r.source:{cols}}  {r.target:{cols}}  {mark}")
     return "\n".join(lines)
+
+
+def v5_rows(archive: V5Archive, target: dict[str, Any], managed: tuple[str, ...]) -> list[Row]:
+    """What a v5 archive holds against what the target lists now."""
+    wanted = {n.lower() for n in managed}
+    hosts = [h for h in archive.hosts if not wanted & {n.lower() for n in h.split()[1:]}]
+    domains = archive.rows.get("domainlist", [])
+
+    def of_type(t: int) -> str:
+        chosen = [d for d in domains if d.get("type") == t]
+        return f"{len(chosen)}/{sum(1 for d in chosen if d.get('enabled'))}"
+
+    expected: dict[str, Any] = {
+        "groups (info/ftl)": len(archive.rows.get("group", [])),
+        "lists (info/ftl)": len(archive.rows.get("adlist", [])),
+        "clients (info/ftl)": len(archive.rows.get("client", [])),
+        "allowed exact, total/enabled": of_type(0),
+        "denied exact, total/enabled": of_type(1),
+        "allowed regex, total/enabled": of_type(2),
+        "denied regex, total/enabled": of_type(3),
+        "domains (/api/domains)": len(domains),
+        f"local DNS records (without {', '.join(managed)})": len(hosts),
+        "CNAME records": len(archive.cnames),
+    }
+    return [
+        Row(k, str(v), str(target.get(k)), str(v) == str(target.get(k)))
+        for k, v in expected.items()
+    ]
+
+
+async def v5_dns_rows(
+    archive: V5Archive, target: dict[str, Any], server: tuple[str, int]
+) -> list[Row]:
+    """The target's DNS answers for a local record and a CNAME of the archive, against the
+    address the archive gives them."""
+    rows = []
+    records = [h.split() for h in target["_hosts"]]
+    for entry in archive.hosts[:1]:
+        address, name = entry.split()[:2]
+        got = await resolve(name, server)
+        rows.append(Row(f"DNS local record {name}", address, got, got == address))
+    for entry in archive.cnames[:1]:
+        alias, goal = entry.split(",")[:2]
+        wanted = " ".join(sorted(f[0] for f in records if goal in f[1:])) or "?"
+        got = await resolve(alias, server)
+        rows.append(Row(f"DNS CNAME record {alias}", wanted, got, got == wanted))
+    return rows

@@ -105,14 +105,15 @@ def read_gravity(archive: bytes, where: str) -> Gravity:
         path.write_bytes(db)
         conn = sqlite3.connect(path)
         try:
-            return _names(conn)
+            return names_of(conn)
         except sqlite3.Error as err:
             raise ArchiveError(f"{where}: {GRAVITY_DB} cannot be read: {err}") from None
         finally:
             conn.close()
 
 
-def _names(conn: sqlite3.Connection) -> Gravity:
+def names_of(conn: sqlite3.Connection) -> Gravity:
+    """The gravity tables of a database in names (also used for v5's JSON tables)."""
     groups = {gid: name for gid, name in conn.execute('SELECT id, name FROM "group"')}
 
     def linked(table: str) -> dict[int, tuple[str, ...]]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
+import json
 import os
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,3 +186,68 @@ def target_state(pair: Pair) -> dict[str, Any]:
         "domains": p.gravity.domains(),
         "clients": p.gravity.clients(),
     }
+
+
+def v5_archive(folder: Path) -> Path:
+    """A Pi-hole v5 teleporter backup as v5's web interface writes it: JSON dumps of the
+    gravity tables (v5's columns), custom.list, the CNAME file and v5's settings files."""
+    now = 1_700_000_000
+    stamp = {"date_added": now, "date_modified": now}
+
+    def domain(i: int, name: str, kind: int, enabled: int = 1) -> dict[str, Any]:
+        return {"id": i, "domain": name, "enabled": enabled, "comment": None, "type": kind, **stamp}
+
+    files: dict[str, Any] = {
+        "group.json": [
+            {"id": 0, "enabled": 1, "name": "Default", "description": "The default group", **stamp},
+            {"id": 1, "enabled": 1, "name": "kids", "description": None, **stamp},
+        ],
+        "adlist.json": [
+            {
+                "id": 1,
+                "address": ADS,
+                "enabled": 1,
+                "comment": "ads",
+                "date_updated": now,
+                "number": 3,
+                "invalid_domains": 0,
+                "status": 2,
+                **stamp,
+            },
+            {
+                "id": 2,
+                "address": KIDS,
+                "enabled": 1,
+                "comment": None,
+                "date_updated": now,
+                "number": 1,
+                "invalid_domains": 0,
+                "status": 2,
+                **stamp,
+            },
+        ],
+        "adlist_by_group.json": [
+            {"adlist_id": 1, "group_id": 0},
+            {"adlist_id": 2, "group_id": 1},
+        ],
+        "whitelist.exact.json": [domain(1, "allowed.example", 0)],
+        "blacklist.exact.json": [domain(2, "denied.example", 1), domain(3, "off.example", 1, 0)],
+        "whitelist.regex.json": [],
+        "blacklist.regex.json": [domain(4, r"^ad[0-9]+\.", 3)],
+        "domainlist_by_group.json": [{"domainlist_id": i, "group_id": 0} for i in (1, 2, 3, 4)],
+        "client.json": [{"id": 1, "ip": "192.168.1.30", "comment": "tablet", **stamp}],
+        "client_by_group.json": [{"client_id": 1, "group_id": 1}],
+    }
+    path = folder / "pi-hole-nas-teleporter_2024-01-01_00-00-00.tar.gz"
+    texts = {name: json.dumps(rows).encode() for name, rows in files.items()}
+    texts["custom.list"] = (
+        b"192.168.1.5 nas.lan\n192.168.1.1 router.lan\n192.168.1.5 baluhost.local\n"
+    )
+    texts["dnsmasq.d/05-pihole-custom-cname.conf"] = b"cname=files.lan,nas.lan\n"
+    texts["setupVars.conf"] = b"WEBPASSWORD=0123abcd\nPIHOLE_INTERFACE=eth0\nDHCP_ACTIVE=true\n"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in texts.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path

@@ -24,6 +24,7 @@ from tests.pihole_migrate_helpers import (
     run_cli,
     start_pair,
     target_state,
+    v5_archive,
 )
 
 pytestmark = [
@@ -256,3 +257,31 @@ def test_bad_arguments_are_refused_before_any_request(tmp_path, capsys, monkeypa
     restore = ["pihole", "restore", str(tmp_path / "none.zip"), "--to", "http://127.0.0.1:1"]
     assert main([*restore, "--to-password-file", pw]) == 2
     assert "cannot use" in capsys.readouterr().out
+
+
+async def test_a_v5_archive_moves_its_lists_and_records_but_no_settings(pair):
+    archive = v5_archive(pair.workdir)
+    args = migrate_args(pair)
+    at = args.index("--from")
+    args[at : at + 4] = ["--from-v5-archive", str(archive)]  # no URL, no source password
+    pi = pair.pi.pihole
+    hashes = dict(pi.config["webserver"]["api"])
+    code, out = await run_cli(*args)
+    assert code == 0, out
+    assert "DIFFERS" not in out and "v5 archive" in out
+    assert "imported: group.json, adlist.json" in out or "imported: adlist.json" in out, out
+    counts = pi.gravity.counts()
+    assert (counts["groups"], counts["lists"], counts["clients"]) == (2, 2, 1)
+    assert counts["domains"]["denied"] == {"total": 2, "enabled": 1}
+    port = pair.dns(pair.pi)
+    assert await dig("denied.example", port) == ["0.0.0.0"]
+    assert await dig("banner.example", port) == ["0.0.0.0"]  # gravity from its adlist
+    assert await dig("allowed.example", port) == []
+    assert await dig("files.lan", port) == ["192.168.1.5"]
+    assert await dig("baluhost.local", port) == ["192.168.1.2"]
+    assert pi.config["webserver"]["api"] == hashes  # v5's WEBPASSWORD did not travel
+    assert pi.config["dns"]["interface"] == "" and pi.config["dhcp"]["active"] is False
+    imports = pi.imports
+    code, out = await run_cli(*args)
+    assert code == 0 and "already the same, no import" in out, out
+    assert pi.imports == imports

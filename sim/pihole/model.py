@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from balupi.sim.pihole import teleporter
+from balupi.sim.pihole import teleporter, teleporter_v5
 from balupi.sim.pihole.config_tree import default_config, leaves, password_hash
 from balupi.sim.pihole.dnsmasq import Dnsmasq
 from balupi.sim.pihole.gravity import GravityDb
@@ -156,6 +156,11 @@ class SimulatedPihole:
 
     def import_archive(self, filename: str, data: bytes, chosen: teleporter.Selection) -> list[str]:
         """Apply an uploaded archive (raises teleporter.BadArchive), then restart FTL."""
+        if teleporter_v5.is_v5(filename, data):  # FTL v6 reads v5's archives too
+            files = teleporter_v5.import_v5(self.gravity, data, chosen)
+            self.imports += 1
+            self.restart()
+            return files
         archive = teleporter.read(filename, data)
         files = []
         if chosen.config and archive.config is not None:

@@ -76,7 +76,7 @@ class Archive:
 
 def read(filename: str, data: bytes) -> Archive:
     if not filename.endswith(".zip"):
-        raise BadArchive("Invalid file: only ZIP archives are supported")
+        raise BadArchive("Invalid file: not a Pi-hole Teleporter archive (.zip, or v5's .tar.gz)")
     if len(data) > MAX_BYTES:
         raise BadArchive("File too large (max. 50 MB)")
     if not data.startswith(b"PK\x03\x04"):
