@@ -81,6 +81,7 @@ async def start_pair(
         ),
         middlewares=middlewares,
     )
+    pi.pihole.config["dns"]["interface"] = "end0"  # a Raspberry Pi's name for its Ethernet
     await seed_nas(nas)
     return Pair(nas, pi, tmp_path)
 

@@ -67,7 +67,7 @@ async def test_everything_arrives_and_nobody_is_locked_out(pair):
     for key in ("pwhash", "app_pwhash", "totp_secret", "app_sudo", "max_sessions"):
         assert api[key] == hashes[key], key
     assert api["pwhash"] == password_hash(PI_PASSWORD)
-    assert pi.config["dns"]["interface"] == "" and pi.config["dhcp"]["active"] is False
+    assert pi.config["dns"]["interface"] == "end0" and pi.config["dhcp"]["active"] is False
     assert pi.config["misc"]["dnsmasq_lines"] == ["log-queries=extra", "local-ttl=5"]
     assert pi.config["dns"]["hostRecord"] == ""  # it named the NAS
     assert pi.config["ntp"]["sync"]["server"] == "pool.ntp.org"
@@ -113,6 +113,17 @@ async def test_dry_run_changes_nothing(pair):
     assert (pi.imports, pi.config_changes, pi.gravity_runs) == (0, 0, 0)
     assert target_state(pair) == state
     assert not (pair.workdir / "backups").exists()
+    # without --to, the target is the config's [pihole]
+    pw = password_file(pair.workdir, "pi-config-pw", PI_APP)
+    config = pair.workdir / "balupi.toml"
+    config.write_text(f'[pihole]\nurl = "{pair.pi.url}"\npassword_file = "{pw}"\n')
+    args = migrate_args(pair, "--dry-run")
+    at = args.index("--to")
+    del args[at : at + 4]
+    args[args.index("--config") + 1] = str(config)
+    code, out = await run_cli(*args)
+    assert code == 0 and f"target: Pi-hole at {pair.pi.url}" in out, out
+    assert "settings that would change (7)" in out and target_state(pair) == state
     # a backup that cannot be written stops the migration before any change
     (pair.workdir / "a-file").write_text("")
     args = migrate_args(pair)
@@ -280,7 +291,7 @@ async def test_a_v5_archive_moves_its_lists_and_records_but_no_settings(pair):
     assert await dig("files.lan", port) == ["192.168.1.5"]
     assert await dig("baluhost.local", port) == ["192.168.1.2"]
     assert pi.config["webserver"]["api"] == hashes  # v5's WEBPASSWORD did not travel
-    assert pi.config["dns"]["interface"] == "" and pi.config["dhcp"]["active"] is False
+    assert pi.config["dns"]["interface"] == "end0" and pi.config["dhcp"]["active"] is False
     imports = pi.imports
     code, out = await run_cli(*args)
     assert code == 0 and "already the same, no import" in out, out
