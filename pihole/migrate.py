@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
+from balupi.http_client import HttpError, fetch, make_session
 from balupi.pihole import errors, teleporter
 from balupi.pihole.client import PiholeClient
 from balupi.pihole.ftl_restart import wait_for_restart
@@ -315,19 +314,20 @@ class Migration:
 async def refuse_unless_v6(url: str, role: str) -> None:
     """One request without credentials tells v6 (JSON at /api), v5 (/admin/api.php) and
     nothing apart."""
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(timeout=timeout) as http:
+    base = url.rstrip("/")
+    async with make_session(10) as http:
         try:
-            async with http.get(f"{url.rstrip('/')}/api/auth") as answer:
-                if answer.status in (200, 401):
-                    return
-                status = answer.status
-            async with http.get(f"{url.rstrip('/')}/admin/api.php?versions") as old:
-                v5 = old.status == 200 and "json" in old.content_type
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise Refused(
-                f"cannot reach the {role} at {url}: {err or type(err).__name__}"
-            ) from None
+            answer = await fetch(http, "GET", f"{base}/api/auth", limit=64 * 1024)
+            if answer.status in (200, 401):
+                return
+            status = answer.status
+            old = await fetch(http, "GET", f"{base}/admin/api.php?versions", limit=64 * 1024)
+        except HttpError as err:
+            raise Refused(f"cannot reach the {role} at {url}: {err}") from None
+    try:
+        v5 = old.status == 200 and isinstance(old.json(), dict)
+    except ValueError:
+        v5 = False
     if v5:
         raise Refused(
             f"the {role} at {url} is Pi-hole v5 (it has /admin/api.php, no /api), whose API "

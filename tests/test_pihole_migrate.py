@@ -265,6 +265,12 @@ def test_bad_arguments_are_refused_before_any_request(tmp_path, capsys, monkeypa
     same = ["--from-password-file", pw, "--to-password-file", pw]
     assert main(["pihole", "migrate", "--from", "http://h:1", "--to", "http://h:1", *same]) == 2
     assert "are the same Pi-hole" in capsys.readouterr().err
+    nobody = ["pihole", "migrate", "--from", f"http://127.0.0.1:{free_port()}"]
+    nobody += ["--to", f"http://127.0.0.1:{free_port()}", *same, "--backup-dir", str(tmp_path)]
+    assert main(nobody) == 2
+    out = capsys.readouterr().out
+    assert "refused: cannot reach the source at http://127.0.0.1:" in out, out
+    assert "Nothing was changed" in out and not list(tmp_path.glob("*.zip"))
     restore = ["pihole", "restore", str(tmp_path / "none.zip"), "--to", "http://127.0.0.1:1"]
     assert main([*restore, "--to-password-file", pw]) == 2
     assert "cannot use" in capsys.readouterr().out
