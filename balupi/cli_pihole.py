@@ -127,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as err:
         print(f"balupi pihole: {err}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(migrate.Migration(options, _say).run()).code
+    try:
+        return asyncio.run(migrate.Migration(options, _say).run()).code
+    except KeyboardInterrupt:
+        return 130  # the migration said where it stopped and how to go back
 
 
 def _say(line: str) -> None:

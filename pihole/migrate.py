@@ -149,7 +149,9 @@ class Migration:
             if not config.empty:
                 await self._patch(config)
                 outcome.patched = True
+            self.step = "comparing the gravity counts"
             if outcome.imported or (v5 is None and await self._gravity_differs()):
+                self.step = "rebuilding gravity"
                 await rebuild_gravity(self.target, self.say, timeout=o.gravity_timeout)
             self.step = "verify"
             outcome.rows = await self._verify()
@@ -161,6 +163,10 @@ class Migration:
             )
             outcome.code = EXIT_INTERRUPTED
             return outcome
+        except asyncio.CancelledError:  # Ctrl-C: say how to go back, then stop
+            self.say(f"STOPPED during {self.step}; put the target back with:\n"
+                     f"  balupi pihole restore {backup}")  # fmt: skip
+            raise
         if not all(r.same for r in outcome.rows):
             self.say("The target differs from the source (rows marked DIFFERS above).")
             outcome.code = EXIT_DIFFERS
