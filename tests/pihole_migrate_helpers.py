@@ -5,6 +5,7 @@ dnsmasq, and the internet their adlists "download" from shared between them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import io
 import json
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from balupi.cli import main
 from balupi.devstack.ports import free_port
 from balupi.sim.pihole.model import SimSettings
 from tests.pihole_helpers import RunningSim, start_sim
@@ -154,6 +156,19 @@ async def run_cli(*args: str, timeout: float = 120) -> tuple[int, str]:
     out, _ = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return proc.returncode, out.decode()
+
+
+async def run_balupi(*args: str, timeout: float = 120) -> tuple[int, str]:
+    """`balupi ARGS` in this process, on its own event loop in a thread (the simulators keep
+    answering on the test's loop): the same code as the command without a process start."""
+
+    def call() -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(list(args))
+        return code, out.getvalue()
+
+    return await asyncio.wait_for(asyncio.to_thread(call), timeout)
 
 
 def migrate_args(pair: Pair, *extra: str) -> list[str]:

@@ -21,6 +21,7 @@ from tests.pihole_migrate_helpers import (
     PI_PASSWORD,
     migrate_args,
     password_file,
+    run_balupi,
     run_cli,
     start_pair,
     target_state,
@@ -89,12 +90,12 @@ async def test_everything_arrives_and_nobody_is_locked_out(pair):
 
 
 async def test_a_second_migration_changes_nothing(pair):
-    code, out = await run_cli(*migrate_args(pair))
+    code, out = await run_balupi(*migrate_args(pair))
     assert code == 0, out
     pi = pair.pi.pihole
     counters = (pi.imports, pi.config_changes, pi.gravity_runs, pi.restarts)
     state = target_state(pair)
-    code, out = await run_cli(*migrate_args(pair))
+    code, out = await run_balupi(*migrate_args(pair))
     assert code == 0, out
     assert "gravity tables: already the same, no import" in out
     assert "settings: nothing to change" in out
@@ -104,7 +105,7 @@ async def test_a_second_migration_changes_nothing(pair):
 
 async def test_dry_run_changes_nothing(pair):
     state = target_state(pair)
-    code, out = await run_cli(*migrate_args(pair, "--dry-run"))
+    code, out = await run_balupi(*migrate_args(pair, "--dry-run"))
     assert code == 0, out
     assert "gravity tables would be imported" in out and "settings that would change (7)" in out
     assert "dns.cnameRecords: [] -> ['files.lan,nas.lan', 'photos.lan,nas.lan,300']" in out
@@ -121,14 +122,14 @@ async def test_dry_run_changes_nothing(pair):
     at = args.index("--to")
     del args[at : at + 4]
     args[args.index("--config") + 1] = str(config)
-    code, out = await run_cli(*args)
+    code, out = await run_balupi(*args)
     assert code == 0 and f"target: Pi-hole at {pair.pi.url}" in out, out
     assert "settings that would change (7)" in out and target_state(pair) == state
     # a backup that cannot be written stops the migration before any change
     (pair.workdir / "a-file").write_text("")
     args = migrate_args(pair)
     args[args.index("--backup-dir") + 1] = str(pair.workdir / "a-file" / "backups")
-    code, out = await run_cli(*args)
+    code, out = await run_balupi(*args)
     assert code == 2 and "cannot save the target's backup" in out, out
     assert target_state(pair) == state and pi.imports == 0
 
@@ -137,7 +138,7 @@ async def test_app_password_without_app_sudo_is_refused_clearly(tmp_path):
     pair = await start_pair(tmp_path, pi_app_sudo=False)
     try:
         state = target_state(pair)
-        code, out = await run_cli(*migrate_args(pair))
+        code, out = await run_balupi(*migrate_args(pair))
         assert code == 2, out
         assert "app password" in out and "webserver.api.app_sudo is false" in out
         assert "Nothing was changed" in out
@@ -146,7 +147,7 @@ async def test_app_password_without_app_sudo_is_refused_clearly(tmp_path):
         # the web password may: same command, other file
         args = migrate_args(pair)
         args[args.index("--to-password-file") + 1] = str(password_file(tmp_path, "w", PI_PASSWORD))
-        code, out = await run_cli(*args)
+        code, out = await run_balupi(*args)
         assert code == 0, out
     finally:
         await pair.stop()
@@ -155,7 +156,7 @@ async def test_app_password_without_app_sudo_is_refused_clearly(tmp_path):
 async def test_slow_ftl_restart_is_waited_for(tmp_path):
     pair = await start_pair(tmp_path, pi_restart=1.5)
     try:
-        code, out = await run_cli(*migrate_args(pair))
+        code, out = await run_balupi(*migrate_args(pair))
         assert code == 0, out
         assert "waiting for Pi-hole at" in out and "(answers HTTP 502)" in out
         assert "answers again after" in out
@@ -169,7 +170,7 @@ async def test_interrupted_migration_is_reported_and_restore_puts_the_pi_back(tm
     pair = await start_pair(tmp_path, pi_restart=1.5)
     try:
         original = target_state(pair)
-        code, out = await run_cli(*migrate_args(pair, "--restart-timeout", "0.3"))
+        code, out = await run_balupi(*migrate_args(pair, "--restart-timeout", "0.3"))
         assert code == 3, out
         assert "INTERRUPTED during waiting for FTL to restart after the import" in out
         assert "did not come back within 0.3 s" in out
@@ -187,7 +188,7 @@ async def test_interrupted_migration_is_reported_and_restore_puts_the_pi_back(tm
             "--to-password-file", str(password_file(tmp_path, "pi-restore-pw", PI_APP)),
             "--config", str(tmp_path / "none.toml"),
         ]  # fmt: skip
-        code, out = await run_cli(*restore)
+        code, out = await run_balupi(*restore)
         assert code == 0, out
         assert "waiting for Pi-hole at" in out and "the target is as it was" in out
         assert target_state(pair) == original
@@ -212,14 +213,14 @@ async def test_source_disappearing_half_way_is_reported(tmp_path):
     box["pair"] = pair
     try:
         original = target_state(pair)
-        code, out = await run_cli(*migrate_args(pair))
+        code, out = await run_balupi(*migrate_args(pair))
         assert code == 3, out
         assert "INTERRUPTED during" in out and "cannot reach Pi-hole at " + pair.nas.url in out
         backup = out.split("balupi pihole restore ")[-1].split()[0]
         pw = password_file(tmp_path, "pi-restore-pw", PI_PASSWORD)
         restore = ["pihole", "restore", backup, "--to", pair.pi.url, "--to-password-file",
                    str(pw), "--config", "/nonexistent"]  # fmt: skip
-        code, out = await run_cli(*restore)
+        code, out = await run_balupi(*restore)
         assert code == 0, out
         assert target_state(pair) == original
     finally:
@@ -241,7 +242,7 @@ async def test_v5_source_gets_told_how_to_export(tmp_path):
     try:
         args = migrate_args(pair)
         args[args.index("--from") + 1] = f"http://127.0.0.1:{port}"
-        code, out = await run_cli(*args)
+        code, out = await run_balupi(*args)
         assert code == 2, out
         assert "is Pi-hole v5" in out and "Settings > Teleporter" in out
         assert pair.pi.pihole.imports == 0
