@@ -27,6 +27,7 @@ from tests.pihole_migrate_helpers import (
     target_state,
     v5_archive,
 )
+from tests.waiting import wait_for_async
 
 pytestmark = [
     pytest.mark.integration,
@@ -177,12 +178,7 @@ async def test_interrupted_migration_is_reported_and_restore_puts_the_pi_back(tm
         backup = out.split("balupi pihole restore ")[-1].split()[0]
         assert pair.pi.pihole.gravity.counts()["lists"] == 5  # half-migrated indeed
 
-        async def back() -> bool:
-            return not pair.pi.pihole.restarting
-
-        from tests.pihole_helpers import until
-
-        await until(back, timeout=10, what="the Pi's FTL back")
+        await wait_for_async(lambda: not pair.pi.pihole.restarting, what="the Pi's FTL back")
         restore = [
             "pihole", "restore", backup, "--to", pair.pi.url,
             "--to-password-file", str(password_file(tmp_path, "pi-restore-pw", PI_APP)),
