@@ -1,4 +1,5 @@
-"""``balupi``: the operator's command (``balupi check-config FILE``, ``balupi inbox ...``)."""
+"""``balupi``: the operator's command (``balupi check-config FILE``, ``balupi inbox ...``,
+``balupi pihole migrate|restore``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from balupi import cli_pihole
 from balupi.config import DEFAULT_PATH, ConfigError, load_config
 from balupi.inbox import cli as inbox_cli
 
@@ -16,11 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check-config", help="validate a config file, list every problem")
     check.add_argument("file", nargs="?", type=Path, default=DEFAULT_PATH)
     inbox_cli.add_parser(sub)
+    cli_pihole.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return _check_config(args.file)
     if args.command == "inbox":
         return inbox_cli.run(args)
+    if args.command == "pihole":
+        return cli_pihole.run(args)
     return 2  # pragma: no cover - argparse already refused
 
 

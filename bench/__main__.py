@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.inbox_flush",
     "bench.dashboard_size",
     "bench.refusal_cost",
+    "bench.pihole_migrate",
     "bench.dashboard_load",
     "bench.dashboard_cost",
 ]

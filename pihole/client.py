@@ -13,11 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 
-from balupi.http_client import AnswerTooLarge, HttpTimeout, HttpUnreachable, fetch, make_session
+from balupi.http_client import (
+    Answer,
+    AnswerTooLarge,
+    HttpError,
+    HttpTimeout,
+    HttpUnreachable,
+    fetch,
+    make_session,
+)
 from balupi.pihole import errors
 from balupi.pihole.records import (
     addresses_of,
@@ -35,6 +44,7 @@ SID_HEADER = "X-FTL-SID"
 _NO_AUTH = ""  # Pi-hole without a password (or trusting localhost): no session id to send
 # Pi-hole's biggest answers (dns.hosts, top lists, the whole config) are tens of kB.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 50 * 1024 * 1024  # the teleporter archive: FTL's own upload limit
 
 
 class PiholeClient:
@@ -169,15 +179,142 @@ class PiholeClient:
             status, body = await self._send(method, path, sid, json=json, params=params)
         if status < 400:
             return body
+        raise self._refusal(status, body, method, path, what)
+
+    def _refusal(
+        self, status: int, body: Any, method: str, path: str, what: str | None, *, raw: bool = False
+    ) -> errors.PiholeError:
         hint = _error_field(body, "hint")
         if status == 401:
-            raise errors.PiholeProtocolError(f"{self.where} refused a fresh session for {path}")
+            return errors.PiholeProtocolError(f"{self.where} refused a fresh session for {path}")
         if status == 403:
-            raise errors.forbidden(self.where, what or f"answer {method} {path}", hint)
+            return errors.forbidden(self.where, what or f"answer {method} {path}", hint)
         if status == 404 and path.startswith("/config/"):
-            raise errors.PiholeProtocolError(f"{self.where} has no config item {path[8:]}")
+            return errors.PiholeProtocolError(f"{self.where} has no config item {path[8:]}")
+        if status in (502, 503, 504) and raw:
+            # Raw requests (the migration's) say so; request()'s errors stay as they were.
+            return errors.PiholeRestarting(
+                f"{self.where} answered {status} to {method} {path}: FTL is (re)starting"
+            )
         message = _error_field(body, "message") or "no message"
-        raise errors.PiholeProtocolError(f"{self.where}: {method} {path} -> {status}: {message}")
+        return errors.PiholeProtocolError(f"{self.where}: {method} {path} -> {status}: {message}")
+
+    # --- raw bodies: the teleporter archive, the gravity action's stream --------------------
+
+    async def download(self, path: str, *, timeout: float | None = None) -> bytes:
+        """GET a binary answer (the teleporter zip, at most 50 MiB) in the current session."""
+        return (await self._fetch_raw("GET", path, timeout=timeout)).body
+
+    async def upload(
+        self,
+        path: str,
+        form: Callable[[], aiohttp.FormData],
+        *,
+        what: str,
+        timeout: float | None = None,
+    ) -> Any:
+        """POST a multipart form (a teleporter import) and decode the JSON answer. ``form``
+        makes the form afresh: a retry after a 401 cannot send a used one again."""
+        answer = await self._fetch_raw("POST", path, form=form, timeout=timeout, what=what)
+        try:
+            return answer.json() if answer.body else None
+        except ValueError:
+            raise errors.PiholeProtocolError(f"{self.where}: POST {path}: non-JSON") from None
+
+    async def _fetch_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        form: Callable[[], aiohttp.FormData] | None = None,
+        timeout: float | None = None,
+        what: str | None = None,
+    ) -> Answer:
+        stale: str | None = None
+        for _attempt in range(2):
+            sid = await self._session_id(stale=stale)
+            headers = {SID_HEADER: sid} if sid else {}
+            data = form() if form is not None else None
+            try:
+                answer = await fetch(
+                    self._client(), method, self._api + path, limit=MAX_ARCHIVE_BYTES,
+                    timeout=timeout, data=data, headers=headers,
+                )  # fmt: skip
+            except HttpError as err:
+                raise self._unreachable(err, method, path, timeout) from None
+            if answer.status == 401 and stale is None:
+                stale = sid
+                continue
+            if answer.status >= 400:
+                try:
+                    body = answer.json()
+                except ValueError:
+                    body = None
+                raise self._refusal(answer.status, body, method, path, what, raw=True)
+            return answer
+        raise errors.PiholeProtocolError(f"{self.where} refused a fresh session for {path}")
+
+    async def stream_lines(
+        self, method: str, path: str, *, timeout: float | None = None
+    ) -> AsyncIterator[str]:
+        """The lines of a streamed answer (POST /api/action/gravity), as they arrive;
+        ``timeout`` bounds the whole stream."""
+        seconds = timeout or self._timeout
+        sid = await self._session_id(stale=None)
+        try:
+            async with asyncio.timeout(seconds):
+                for _attempt in range(2):
+                    headers = {SID_HEADER: sid} if sid else {}
+                    async with self._client().request(
+                        method, self._api + path, headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=seconds),
+                    ) as answer:  # fmt: skip
+                        if answer.status == 401 and _attempt == 0:
+                            sid = await self._session_id(stale=sid)
+                            continue
+                        if answer.status >= 400:
+                            raise self._refusal(answer.status, None, method, path, None, raw=True)
+                        buffer = b""
+                        async for chunk in answer.content.iter_any():
+                            buffer += chunk
+                            *lines, buffer = buffer.split(b"\n")
+                            for line in lines:
+                                yield line.decode(errors="replace")
+                        if buffer:
+                            yield buffer.decode(errors="replace")
+                        return
+        except TimeoutError:
+            raise self._unreachable(HttpTimeout(seconds), method, path, seconds) from None
+        except (aiohttp.ClientError, OSError) as err:
+            raise self._unreachable(HttpUnreachable(err), method, path, seconds) from None
+
+    def _unreachable(
+        self, err: HttpError, method: str, path: str, timeout: float | None
+    ) -> errors.PiholeError:
+        if isinstance(err, HttpTimeout):
+            return errors.PiholeTimeout(
+                f"{self.where} did not answer {method} {path} within {timeout or self._timeout:g} s"
+            )
+        if isinstance(err, HttpUnreachable):
+            return errors.PiholeUnreachable(
+                f"cannot reach {self.where}: {err.cause or type(err.cause).__name__}"
+            )
+        return errors.PiholeProtocolError(f"{self.where}: {method} {path}: {err}")
+
+    # --- restarts -----------------------------------------------------------------------------
+
+    async def api_status(self) -> int | None:
+        """What GET /api/auth answers with our session now (200 valid, 401 gone, 502 a proxy
+        while FTL restarts); None when nothing answers. Never logs in."""
+        try:
+            status, _ = await self._send("GET", "/auth", self._sid or None)
+        except (errors.PiholeUnreachable, errors.PiholeTimeout):
+            return None
+        return status
+
+    def forget_session(self) -> None:
+        """FTL restarted and forgot every session: log in afresh next time, no logout."""
+        self._sid = None
 
     async def _session_id(self, *, stale: str | None) -> str:
         if self._sid is not None and self._sid != stale:

@@ -13,6 +13,12 @@ class PiholeUnreachable(PiholeError):
     reason = "connection"
 
 
+class PiholeRestarting(PiholeError):
+    """A proxy in front of FTL (Docker's, nginx) answered 502-504: FTL is (re)starting."""
+
+    reason = "restarting"
+
+
 class PiholeTimeout(PiholeError):
     reason = "timeout"
 

@@ -97,3 +97,66 @@ async def test_the_check_is_not_vacuous():
     await sim.stop()
     found = validator.problems
     assert any("'yes' is not of type 'boolean'" in p for p in found), found
+
+
+async def test_migration_speaks_the_spec(tmp_path):
+    """Both simulated Pi-holes of a whole migration (export, import, PATCH, restarts, gravity,
+    the counts) checked against the description, with FTL's known departures from it."""
+    from balupi.pihole.migrate import End, Migration, Options
+    from balupi.secret import Secret
+    from tests.pihole_migrate_helpers import NAS_APP, PI_APP, start_pair
+
+    validator = SpecValidator()
+    pair = await start_pair(tmp_path, middlewares=[validator.middleware])
+    said: list[str] = []
+    options = Options(
+        source=End(pair.nas.url, Secret(NAS_APP, "test")),
+        target=End(pair.pi.url, Secret(PI_APP, "test")),
+        backup_dir=tmp_path / "backups",
+    )
+    try:
+        outcome = await Migration(options, said.append).run()
+    finally:
+        await pair.stop()
+    assert outcome.code == 0, "\n".join(said)
+    assert any(x.startswith("imported: etc/pihole/gravity.db->group, etc/") for x in said), said
+    assert validator.problems == []
+    seen = {(m, p, s) for m, p, s in validator.checked}
+    for expected in [
+        ("GET", "/api/teleporter", 200),
+        ("POST", "/api/teleporter", 200),
+        ("POST", "/api/action/gravity", 200),
+        ("GET", "/api/info/ftl", 200),
+        ("GET", "/api/info/version", 200),
+        ("GET", "/api/lists", 200),
+        ("GET", "/api/domains/{type}/{kind}", 200),
+        ("GET", "/api/groups", 200),
+        ("GET", "/api/clients", 200),
+        ("GET", "/api/auth", 502),  # polled while FTL restarts
+        ("PATCH", "/api/config", 200),
+    ]:
+        assert expected in seen, (expected, sorted(seen))
+
+
+async def test_teleporter_import_needs_app_sudo_and_a_zip():
+    from balupi.pihole import teleporter
+
+    validator = SpecValidator()
+    sim = await start_sim(middlewares=[validator.middleware])
+    web_client, app = sim.client(), sim.client(APP_PASSWORD)
+    archive = await app.download("/teleporter")  # an app password may read it
+    with pytest.raises(errors.PiholeForbidden, match="app_sudo"):
+        await app.upload(
+            "/teleporter", teleporter.form(archive, teleporter.gravity_only()), what="import"
+        )
+    with pytest.raises(errors.PiholeProtocolError, match="400: Invalid ZIP file uploaded"):
+        await web_client.upload(
+            "/teleporter", teleporter.form(b"not a zip", teleporter.gravity_only()), what="import"
+        )
+    assert sim.pihole.imports == 0
+    for c in (web_client, app):
+        await c.close()
+    await sim.stop()
+    assert validator.problems == []
+    seen = {(m, p, s) for m, p, s in validator.checked}
+    assert ("POST", "/api/teleporter", 403) in seen and ("POST", "/api/teleporter", 400) in seen

@@ -28,6 +28,7 @@ def run(*args: str, password: str | None = "pw") -> subprocess.CompletedProcess[
         ((), None, "no password: set $BALUPI_SIM_PIHOLE_PASSWORD"),
         (("--port", "70000"), "pw", "--port must be 0..65535"),
         (("--max-sessions", "0"), "pw", "--max-sessions must be 1..100"),
+        (("--restart-seconds", "-1"), "pw", "--restart-seconds must be 0..600"),
         (("--record", "10.0.0.1"), "pw", "--record wants 'IP NAME'"),
         (("--password-file", "/nonexistent/pw"), "pw", "cannot read /nonexistent/pw"),
     ],

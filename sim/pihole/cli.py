@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     """Add the `pihole` subcommand to balupi-sim's parser."""
     parser = subparsers.add_parser(
         "pihole",
-        help="a Pi-hole v6 API (sessions, stats, local DNS records) with a real dnsmasq",
+        help="a Pi-hole v6 API (sessions, stats, records, lists, teleporter) with a real dnsmasq",
         description=(
             "Serve the Pi-hole v6 API endpoints BaluPi uses, answering as FTL does, and a real "
             "dnsmasq that serves the local DNS records (dns.hosts) on a loopback port. The web "
@@ -43,6 +43,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-sessions", type=int, default=16, help="API session seats")
     parser.add_argument("--session-timeout", type=int, default=1800, help="seconds")
     parser.add_argument("--local-ttl", type=int, help="local-ttl line in misc.dnsmasq_lines")
+    parser.add_argument(
+        "--restart-seconds",
+        type=float,
+        default=0.0,
+        help="how long FTL is away when it restarts (after a teleporter import)",
+    )
     parser.add_argument(
         "--record",
         action="append",
@@ -83,6 +89,8 @@ def _settings(args: argparse.Namespace) -> Any:
         raise _UsageError("--session-timeout must be at least 1 second")
     if args.local_ttl is not None and not 0 <= args.local_ttl <= 86400:
         raise _UsageError("--local-ttl must be 0..86400")
+    if not 0 <= args.restart_seconds <= 600:
+        raise _UsageError("--restart-seconds must be 0..600")
     records = args.record or ["192.168.1.5 baluhost.local"]
     for record in records:
         if len(record.split()) < 2:
@@ -98,6 +106,7 @@ def _settings(args: argparse.Namespace) -> Any:
         hosts=records,
         local_ttl=args.local_ttl,
         dns_port=None if args.no_dns else args.dns_port,
+        restart_seconds=args.restart_seconds,
     )
 
 

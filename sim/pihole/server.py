@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from balupi.sim.pihole.model import ConfigRefused, SimulatedPihole
+from balupi.sim.pihole.server_gravity import add_routes
 from balupi.sim.pihole.sessions import Session
 
 SIM_KEY = web.AppKey("pihole", SimulatedPihole)
@@ -21,7 +22,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Middleware] = ()) -> web.Application:
-    app = web.Application(middlewares=[*middlewares, _slow, _auth, _odd])
+    app = web.Application(middlewares=[*middlewares, _restarting, _slow, _auth, _odd])
     app[SIM_KEY] = pihole
     r = app.router
     r.add_get("/api/auth", get_auth)
@@ -39,6 +40,7 @@ def make_app(pihole: SimulatedPihole, *, middlewares: Iterable[Middleware] = ())
     r.add_get("/api/config/{element:.+}", get_config_element)
     r.add_put("/api/config/{element:.+}/{value}", put_config_item)
     r.add_delete("/api/config/{element:.+}/{value}", delete_config_item)
+    add_routes(app, SIM_KEY, _forbidden_write)
     r.add_route("*", "/api/{rest:.*}", not_found)
     r.add_get("/sim/state", sim_state)
     r.add_post("/sim/control", sim_control)
@@ -73,6 +75,18 @@ def unauthorized() -> web.Response:
 # --- middlewares ---------------------------------------------------------------------------
 
 _OPEN = {("POST", "/api/auth"), ("GET", "/api/auth")}
+
+
+@web.middleware
+async def _restarting(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While FTL restarts its web server is gone: a proxy in front (Docker's, nginx) answers
+    502, or with restart_answer "reset" the connection drops, as with no proxy."""
+    pihole = request.app[SIM_KEY]
+    if pihole.restarting and request.path.startswith("/api/"):
+        if pihole.restart_answer == "reset" and request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=502, text="502 Bad Gateway\n", content_type="text/plain")
+    return await handler(request)
 
 
 @web.middleware
@@ -321,6 +335,11 @@ async def sim_state(request: web.Request) -> web.Response:
             "dns_port": pihole.settings.dns_port,
             "delay_seconds": pihole.delay_seconds,
             "blocking": pihole.blocking,
+            "restarting": pihole.restarting,
+            "restarts": pihole.restarts,
+            "imports": pihole.imports,
+            "config_changes": pihole.config_changes,
+            "gravity_runs": pihole.gravity_runs,
         }
     )
 
