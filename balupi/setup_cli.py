@@ -53,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--nas-ip", help="its address on the LAN")
     n.add_argument("--nas-url", help="BaluHost's base URL (default http://NAS-IP)")
     n.add_argument("--nas-mac", help="for Wake-on-LAN (default: from `ip neigh`)")
+    n.add_argument("--wol-broadcast", help="where the magic packet goes (255.255.255.255)")
     n.add_argument("--wol-port", type=int)
     n.add_argument(
         "--pi-ip", help="this Pi's address, where baluhost.local points while the NAS sleeps"
@@ -135,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     nas_url = ask("BaluHost's URL", args.nas_url, nas.get("url"), f"http://{nas_ip}")
     data["handshake"] = {**old.get("handshake", {}), "secret_file": HANDSHAKE_SECRET}
     data["nas"] = {**nas, "url": nas_url, "ip": nas_ip, "mac": mac}
+    if args.wol_broadcast is not None:
+        data["nas"]["wol_broadcast"] = args.wol_broadcast
     if args.wol_port is not None:
         data["nas"]["wol_port"] = args.wol_port
     secret_path = etc / HANDSHAKE_SECRET

@@ -51,18 +51,37 @@ class Container:
         for d in ("upper", "work", "merged"):
             (self._work / d).mkdir()
         subprocess.run(
-            ["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={ROOT},upperdir={self._work / 'upper'},workdir={self._work / 'work'}",
-             str(self.merged)],
+            [
+                "mount",
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                f"lowerdir={ROOT},upperdir={self._work / 'upper'},workdir={self._work / 'work'}",
+                str(self.merged),
+            ],
             check=True,
-        )  # fmt: skip
+        )
         started = time.monotonic()
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
-                ["systemd-nspawn", "-q", "-D", str(self.merged), "-M", self.name, "-b",
-                 "--register=no", "--keep-unit", "--private-network", "--console=pipe"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [
+                    "systemd-nspawn",
+                    "-q",
+                    "-D",
+                    str(self.merged),
+                    "-M",
+                    self.name,
+                    "-b",
+                    "--register=no",
+                    "--keep-unit",
+                    "--private-network",
+                    "--console=pipe",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for(self._find_leader, timeout=30, what=f"container {self.name}'s PID 1")
         wait_for(self._booted, timeout=timeout, what=f"container {self.name} to finish booting")
         self.booted_seconds = time.monotonic() - started
@@ -84,15 +103,30 @@ class Container:
         state = self.run("systemctl", "is-system-running", check=False).stdout.strip()
         return state in ("running", "degraded")
 
-    def run(self, *argv: str, check: bool = True, input: str | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    def run(
+        self, *argv: str, check: bool = True, input: str | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command inside the container (all its namespaces, its root)."""
         assert self.leader is not None
         result = subprocess.run(
-            ["nsenter", "-t", str(self.leader), "-a", "--",
-             "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", *argv],
-            capture_output=True, text=True, input=input, timeout=timeout, check=False,
-        )  # fmt: skip
+            [
+                "nsenter",
+                "-t",
+                str(self.leader),
+                "-a",
+                "--",
+                "/usr/bin/env",
+                "-i",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "LANG=C.UTF-8",
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
@@ -106,8 +140,13 @@ class Container:
         target = self.merged / dest.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, target, symlinks=False, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+            shutil.copytree(
+                src,
+                target,
+                symlinks=False,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
         else:
             shutil.copy2(src, target)
 

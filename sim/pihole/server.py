@@ -12,12 +12,13 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from balupi.aiohttp_compat import app_key, request_key
 from balupi.sim.pihole.model import ConfigRefused, SimulatedPihole
 from balupi.sim.pihole.server_gravity import add_routes
 from balupi.sim.pihole.sessions import Session
 
-SIM_KEY = web.AppKey("pihole", SimulatedPihole)
-SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("pihole_session")
+SIM_KEY = app_key("pihole", SimulatedPihole)
+SESSION_KEY: web.RequestKey[Session | None] = request_key("pihole_session")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -1,0 +1,410 @@
+"""The .deb in a booted Debian bookworm with systemd as PID 1 (systemd-nspawn, private network):
+install, units, `balupi setup` against the simulators, `balupi doctor`, the dashboard through
+nginx, a planned shutdown and a wake of the simulated NAS through the installed services, an
+upgrade that keeps an edited config and the data, then remove and purge.
+
+The steps share one container and run in file order, as a user would take them. The
+simulators run inside the container (it has only loopback) from a copy of this checkout,
+on Debian's python3; BaluPi's services run from the package."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import booted_debian
+from tests.booted_debian import REPO, Container
+from tests.waiting import wait_for
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        booted_debian.unavailable() is not None, reason=str(booted_debian.unavailable())
+    ),
+]
+
+OURS = ("balupi-exporter.service", "balupi-handshake.service")
+THEIRS = (
+    "prometheus.service",
+    "prometheus-alertmanager.service",
+    "prometheus-node-exporter.service",
+    "nginx.service",
+    "smbd.service",
+)
+SIM_ENV = "PYTHONPATH=/opt/balupi-sim:/usr/lib/balupi/vendor"
+SETUP_FLAGS = [
+    "--tapo-username",
+    "nas@example.com",
+    "--tapo-password-file",
+    "/root/tapo-password",
+    "--plug",
+    "nas=127.0.0.1:9999",
+    "--price-per-kwh",
+    "0.3",
+    "--nas-ip",
+    "127.0.0.1",
+    "--nas-url",
+    "http://127.0.0.1:8090",
+    "--nas-mac",
+    "02:00:00:00:00:10",
+    "--wol-broadcast",
+    "127.0.0.1",
+    "--wol-port",
+    "8009",
+    "--pi-ip",
+    "127.0.0.2",
+    "--pihole-url",
+    "http://127.0.0.1:8080",
+    "--pihole-password-file",
+    "/root/pihole-app-password",
+    "--inbox-user",
+    "nas",
+    "--inbox-path",
+    "/home/nas/inbox-from-pi",
+    "--alert-webhook",
+    "http://127.0.0.1:8123/alerts",
+]
+
+
+@pytest.fixture(scope="module")
+def debs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two builds of this checkout, an older and a newer version (for the upgrade)."""
+    out = tmp_path_factory.mktemp("debs")
+    built = []
+    for version in ("0.0.1~old", "0.0.2~new"):
+        run = subprocess.run(
+            [str(REPO / "packaging" / "build-deb"), version, str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        built.append(Path(run.stdout.strip().splitlines()[-1]))
+    return built[0], built[1]
+
+
+@pytest.fixture(scope="module")
+def box(debs: tuple[Path, Path]) -> Iterator[Container]:
+    booted_debian.ensure_root()
+    container = Container("balupi-deb-test").start()
+    try:
+        for deb in debs:
+            container.copy_in(deb, f"/root/{deb.name}")
+        # The simulators: this checkout's package (links followed), run by Debian's python3.
+        container.copy_in(REPO / "balupi", "/opt/balupi-sim/balupi")
+        yield container
+    finally:
+        container.stop()
+
+
+def sim(box: Container, unit: str, *args: str) -> None:
+    box.run(
+        "systemd-run",
+        f"--unit={unit}",
+        f"--setenv={SIM_ENV}",
+        "/usr/bin/python3",
+        "-m",
+        "balupi.sim.cli",
+        *args,
+    )
+
+
+def http(box: Container, url: str, *curl: str) -> str:
+    return box.run("curl", "-fsS", "--max-time", "10", *curl, url).stdout
+
+
+def all_active(box: Container, units: tuple[str, ...]) -> bool:
+    return all(box.unit_state(u) == "active" for u in units)
+
+
+def test_install_without_network_starts_debians_parts_and_waits_for_setup(box, debs):
+    started = time.monotonic()
+    box.run("apt-get", "install", "-y", f"/root/{debs[0].name}")
+    print(f"install took {time.monotonic() - started:.1f} s")
+    wait_for(lambda: all_active(box, THEIRS), timeout=60, what="Debian's units active")
+    for unit in OURS:
+        # Enabled and started, but waiting for /etc/balupi/balupi.toml: not failed.
+        assert box.run("systemctl", "is-enabled", unit).stdout.strip() == "enabled"
+        assert box.unit_state(unit) == "inactive"
+        shown = box.run("systemctl", "show", "-p", "ConditionResult", unit).stdout
+        assert shown.strip() == "ConditionResult=no"
+    # Prometheus and Alertmanager keep their data on the HDD, with our config.
+    cmdline = box.run("systemctl", "show", "-p", "ExecStart", "prometheus").stdout
+    assert "--storage.tsdb.path=/data/prometheus" in cmdline
+    assert "/usr/share/balupi/prometheus/prometheus.yml" in cmdline
+    assert box.sh("ls /data/prometheus").strip()  # the TSDB is there, not in /var/lib
+    # smbd serves our shares without an edit of smb.conf.
+    shares = box.run("testparm", "-s", "/usr/share/balupi/samba/smb.conf").stdout
+    assert "[inbox]" in shares and "[share]" in shares
+    assert "balupi" not in box.sh("cat /etc/samba/smb.conf")
+    for folder in (
+        "/smb/share",
+        "/smb/inbox",
+        "/smb/.inbox-staging",
+        "/data/snapshot",
+        "/var/lib/balupi",
+    ):
+        assert box.run("test", "-d", folder, check=False).returncode == 0, folder
+
+
+def start_simulators(box: Container) -> None:
+    box.sh(
+        "echo tapo-secret > /root/tapo-password; echo web-secret > /root/pihole-web-password;"
+        "echo app-secret > /root/pihole-app-password; mkdir -p /var/tmp/pihole;"
+        "id nas >/dev/null 2>&1 || useradd -m nas; install -d -o nas /home/nas/inbox-from-pi"
+    )
+    sim(
+        box,
+        "sim-tapo",
+        "tapo",
+        "--port",
+        "9999",
+        "--username",
+        "nas@example.com",
+        "--password-file",
+        "/root/tapo-password",
+        "--power",
+        "41.5",
+    )
+    sim(
+        box,
+        "sim-pihole",
+        "pihole",
+        "--port",
+        "8080",
+        "--dns-port",
+        "5353",
+        "--workdir",
+        "/var/tmp/pihole",
+        "--password-file",
+        "/root/pihole-web-password",
+        "--app-password-file",
+        "/root/pihole-app-password",
+        "--app-sudo",
+    )
+    box.run("systemctl", "start", "ssh.service")
+    for unit, url in (
+        ("sim-pihole", "http://127.0.0.1:8080/api/auth"),
+        ("sim-tapo", "http://127.0.0.1:9999/sim/state"),
+    ):
+        try:
+            wait_for(
+                lambda url=url: (
+                    box.run("curl", "-s", "-o", "/dev/null", url, check=False).returncode == 0
+                ),
+                timeout=30,
+                what=f"the simulator at {url}",
+            )
+        except AssertionError:
+            print(box.sh(f"journalctl -u {unit} --no-pager | tail -30", check=False))
+            raise
+
+
+def test_setup_against_the_simulators(box):
+    start_simulators(box)
+    first = box.run("balupi", "setup", "--non-interactive", *SETUP_FLAGS, check=False)
+    # The NAS does not know the Pi's key yet: setup says so, with the line to add.
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "SSH login nas@127.0.0.1:22 failed" in first.stderr
+    said = first.stdout + first.stderr
+    assert "plug nas (127.0.0.1): OK, 41.5 W" in first.stdout, said
+    assert "login OK, app_sudo on" in first.stdout, said
+    assert "balupi_handshake_secret = " in first.stdout
+    box.sh(
+        "install -d -o nas -m 700 /home/nas/.ssh; "
+        "install -o nas -m 600 /etc/balupi/nas-ssh-key.pub /home/nas/.ssh/authorized_keys"
+    )
+    # Again, with no flags: the current values are the answers.
+    again = box.run("balupi", "setup", "--non-interactive", check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "SSH to nas@127.0.0.1:22: OK" in again.stdout
+    modes = box.sh("stat -c '%n %a %U' /etc/balupi/*").splitlines()
+    assert "/etc/balupi/handshake-secret 600 root" in modes
+    assert "/etc/balupi/pihole-password 600 root" in modes
+    assert "/etc/balupi/tapo-password 600 root" in modes
+    box.run("balupi", "check-config")
+    secret = box.sh("cat /etc/balupi/handshake-secret").strip()
+    assert f"balupi_handshake_secret = {secret}" in again.stdout
+    wait_for(lambda: all_active(box, OURS + THEIRS), timeout=60, what="every unit active")
+    wait_for(
+        lambda: (
+            box.run("curl", "-fs", "http://127.0.0.1:8000/api/health", check=False).returncode == 0
+        ),
+        timeout=30,
+        what="the handshake API",
+    )
+    # The NAS runs, and announces itself as BaluHost does at boot (signed, with the secret
+    # setup generated).
+    sim(
+        box,
+        "sim-nas",
+        "nas",
+        "--port",
+        "8090",
+        "--control-port",
+        "8091",
+        "--wol-port",
+        "8009",
+        "--pi-url",
+        "http://127.0.0.1:8000",
+        "--secret-file",
+        "/etc/balupi/handshake-secret",
+        "--boot-seconds",
+        "2",
+    )
+    box.run(
+        "env",
+        SIM_ENV,
+        "/usr/bin/python3",
+        "-m",
+        "balupi.nas.cli",
+        "announce-online",
+        "--pi-url",
+        "http://127.0.0.1:8000",
+        "--secret-file",
+        "/etc/balupi/handshake-secret",
+    )
+    wait_for(lambda: nas_state(box) == "online", timeout=30, what="the NAS announced online")
+
+
+def test_units_keep_their_hardening_and_credentials(box):
+    for unit in OURS:
+        shown = box.run(
+            "systemctl",
+            "show",
+            unit,
+            "-p",
+            "NoNewPrivileges,ProtectSystem,LoadCredential,NRestarts,Restart",
+        ).stdout
+        assert "NoNewPrivileges=yes" in shown and "ProtectSystem=strict" in shown
+        assert "Restart=on-failure" in shown and "NRestarts=0" in shown, shown
+    # The running services got their credentials from systemd, nothing else.
+    creds = box.sh("ls /run/credentials/balupi-handshake.service/").split()
+    assert sorted(creds) == ["handshake-secret", "nas-ssh-key", "pihole-password"]
+    creds = box.sh("ls /run/credentials/balupi-exporter.service/").split()
+    assert sorted(creds) == ["pihole-password", "tapo-password"]
+
+
+def test_doctor_is_green(box):
+    def green() -> bool:
+        return box.run("balupi", "doctor", check=False).returncode == 0
+
+    wait_for(green, timeout=90, what="balupi doctor to pass (Prometheus's first scrapes)")
+    report = box.run("balupi", "doctor").stdout
+    print(report)
+    assert "ok    plug nas" in report and "ok    Pi-hole API" in report
+    assert "ok    SSH to the NAS" in report and "ok    DNS switch" in report
+
+
+def test_doctor_names_a_failure_with_its_fix(box):
+    box.run("systemctl", "stop", "sim-tapo")
+    try:
+        wait_for(
+            lambda: "FAIL  plug nas" in box.run("balupi", "doctor", check=False).stdout,
+            timeout=60,
+            what="doctor to see the plug gone",
+        )
+        result = box.run("balupi", "doctor", check=False)
+        assert result.returncode == 1
+        assert "fix: the plug does not answer" in result.stdout
+    finally:
+        sim(
+            box,
+            "sim-tapo2",
+            "tapo",
+            "--port",
+            "9999",
+            "--username",
+            "nas@example.com",
+            "--password-file",
+            "/root/tapo-password",
+            "--power",
+            "41.5",
+        )
+
+
+def test_nginx_serves_the_dashboard(box):
+    if box.run("test", "-f", "/usr/share/balupi/dashboard/index.html", check=False).returncode:
+        pytest.skip("frontend-dist/ is not in this checkout yet: the package has no dashboard")
+    page = http(box, "http://127.0.0.1/")
+    assert "<html" in page.lower()
+
+
+def dns_answer(box: Container) -> str:
+    return box.run(
+        "dig", "@127.0.0.1", "-p", "5353", "+short", "baluhost.local", check=False
+    ).stdout.strip()
+
+
+def nas_state(box: Container) -> str:
+    return str(json.loads(http(box, "http://127.0.0.1:8000/api/status"))["nas_state"])
+
+
+def test_planned_shutdown_and_wake_through_the_installed_services(box):
+    wait_for(lambda: nas_state(box) == "online", timeout=60, what="the NAS online")
+    wait_for(lambda: dns_answer(box) == "127.0.0.1", timeout=30, what="DNS -> the NAS")
+    box.sh(
+        "echo hello > /smb/inbox/note.txt; chown balupi:balupi /smb/inbox/note.txt;"
+        "touch -d '-1 min' /smb/inbox/note.txt"
+    )
+    http(box, "http://127.0.0.1:8091/sim/control", "-X", "POST", "-d", '{"action": "shutdown"}')
+    wait_for(lambda: nas_state(box) == "offline", timeout=30, what="the NAS announced offline")
+    wait_for(lambda: dns_answer(box) == "127.0.0.2", timeout=30, what="DNS -> the Pi")
+    assert box.sh("ls /data/snapshot").strip(), "the shutdown left no snapshot"
+    http(box, "http://127.0.0.1:8000/api/wake-nas", "-X", "POST")
+    wait_for(lambda: nas_state(box) == "online", timeout=60, what="the NAS woken and online")
+    wait_for(lambda: dns_answer(box) == "127.0.0.1", timeout=30, what="DNS -> the NAS again")
+    wait_for(
+        lambda: (
+            box.run("test", "-f", "/home/nas/inbox-from-pi/note.txt", check=False).returncode == 0
+        ),
+        timeout=120,
+        what="the inbox file on the NAS",
+    )
+
+
+def test_upgrade_keeps_the_edited_config_and_the_data(box, debs):
+    box.sh(
+        "sed -i 's/^price_per_kwh = .*/price_per_kwh = 0.41/' /etc/balupi/balupi.toml;"
+        "echo '# edited by hand' >> /etc/balupi/balupi.toml"
+    )
+    config = box.sh("cat /etc/balupi/balupi.toml")
+    snapshots = box.sh("ls /data/snapshot")
+    pid = box.run("systemctl", "show", "-p", "MainPID", "balupi-handshake").stdout
+    # An unattended upgrade: no terminal, and dpkg would stop at any conffile question.
+    box.run(
+        "env",
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "install",
+        "-y",
+        "-o",
+        "Dpkg::Options::=--force-confask",
+        f"/root/{debs[1].name}",
+    )
+    assert box.sh("cat /etc/balupi/balupi.toml") == config
+    assert box.sh("ls /data/snapshot") == snapshots
+    assert "0.0.2~new" in box.sh("cat /usr/lib/balupi/balupi/_package_version.py")
+    assert box.run("systemctl", "show", "-p", "MainPID", "balupi-handshake").stdout != pid
+    wait_for(lambda: all_active(box, OURS + THEIRS), timeout=60, what="every unit active again")
+    assert box.run("balupi", "check-config").returncode == 0
+
+
+def test_remove_keeps_config_and_purge_keeps_the_data(box):
+    box.run("apt-get", "remove", "-y", "balupi")
+    assert box.run("test", "-f", "/etc/balupi/balupi.toml", check=False).returncode == 0
+    assert box.unit_state("balupi-handshake") != "active"
+    wait_for(lambda: box.unit_state("prometheus") == "active", timeout=30, what="Prometheus")
+    assert (
+        "/data/prometheus"
+        not in box.run("systemctl", "show", "-p", "ExecStart", "prometheus").stdout
+    )
+    box.run("apt-get", "purge", "-y", "balupi")
+    assert box.run("test", "-e", "/etc/balupi", check=False).returncode != 0
+    for kept in ("/smb/share", "/smb/inbox", "/data/snapshot", "/data/prometheus"):
+        assert box.run("test", "-d", kept, check=False).returncode == 0, kept
+    assert box.sh("ls /data/snapshot").strip(), "purge removed the snapshots"
