@@ -358,13 +358,16 @@ def test_planned_shutdown_and_wake_through_the_installed_services(box):
     http(box, "http://127.0.0.1:8000/api/wake-nas", "-X", "POST")
     wait_for(lambda: nas_state(box) == "online", timeout=60, what="the NAS woken and online")
     wait_for(lambda: dns_answer(box) == "127.0.0.1", timeout=30, what="DNS -> the NAS again")
-    wait_for(
-        lambda: (
+
+    def landed() -> bool:
+        # Ask for a flush each time: the file waits until it has settled (10 s after the chown).
+        box.run("curl", "-s", "-X", "POST", "http://127.0.0.1:8000/api/inbox/flush", check=False)
+        return (
             box.run("test", "-f", "/home/nas/inbox-from-pi/note.txt", check=False).returncode == 0
-        ),
-        timeout=120,
-        what="the inbox file on the NAS",
-    )
+        )
+
+    wait_for(landed, timeout=60, what="the inbox file moved to the NAS over rsync and SSH")
+    assert box.run("test", "-e", "/smb/inbox/note.txt", check=False).returncode != 0
 
 
 def test_upgrade_keeps_the_edited_config_and_the_data(box, debs):
