@@ -273,7 +273,7 @@ async def get_config_element(request: web.Request) -> web.Response:
 async def patch_config(request: web.Request) -> web.Response:
     pihole = request.app[SIM_KEY]
     refused = _forbidden_write(request)
-    if refused:
+    if refused is not None:  # a Response is falsy on aiohttp 3.8 (an empty mapping)
         return refused
     try:
         body = json.loads(await request.text())
@@ -295,7 +295,7 @@ def _element(request: web.Request) -> tuple[list[str], str]:
 
 async def put_config_item(request: web.Request) -> web.Response:
     refused = _forbidden_write(request)
-    if refused:
+    if refused is not None:  # a Response is falsy on aiohttp 3.8 (an empty mapping)
         return refused
     path, value = _element(request)
     try:
@@ -307,7 +307,7 @@ async def put_config_item(request: web.Request) -> web.Response:
 
 async def delete_config_item(request: web.Request) -> web.Response:
     refused = _forbidden_write(request)
-    if refused:
+    if refused is not None:  # a Response is falsy on aiohttp 3.8 (an empty mapping)
         return refused
     path, value = _element(request)
     try:
