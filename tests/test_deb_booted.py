@@ -328,7 +328,7 @@ def test_doctor_names_a_failure_with_its_fix(box):
 
 
 def test_nginx_serves_the_dashboard(box):
-    if box.run("test", "-f", "/usr/share/balupi/dashboard/index.html", check=False).returncode:
+    if box.run("test", "-f", "/usr/share/balupi/frontend-dist/index.html", check=False).returncode:
         pytest.skip("frontend-dist/ is not in this checkout yet: the package has no dashboard")
     page = http(box, "http://127.0.0.1/")
     assert "<html" in page.lower()
