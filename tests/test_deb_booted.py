@@ -9,7 +9,6 @@ on Debian's python3; BaluPi's services run from the package."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,19 @@ import pytest
 
 from tests import booted_debian
 from tests.booted_debian import REPO, Container
+from tests.booted_scenario import (
+    OURS,
+    SETUP_FLAGS,
+    THEIRS,
+    all_active,
+    authorize_pi_on_nas,
+    dns_answer,
+    http,
+    nas_state,
+    sim,
+    start_nas,
+    start_simulators,
+)
 from tests.waiting import wait_for
 
 pytestmark = [
@@ -26,48 +38,6 @@ pytestmark = [
     pytest.mark.skipif(
         booted_debian.unavailable() is not None, reason=str(booted_debian.unavailable())
     ),
-]
-
-OURS = ("balupi-exporter.service", "balupi-handshake.service")
-THEIRS = (
-    "prometheus.service",
-    "prometheus-alertmanager.service",
-    "prometheus-node-exporter.service",
-    "nginx.service",
-    "smbd.service",
-)
-SIM_ENV = "PYTHONPATH=/opt/balupi-sim:/usr/lib/balupi/vendor"
-SETUP_FLAGS = [
-    "--tapo-username",
-    "nas@example.com",
-    "--tapo-password-file",
-    "/root/tapo-password",
-    "--plug",
-    "nas=127.0.0.1:9999",
-    "--price-per-kwh",
-    "0.3",
-    "--nas-ip",
-    "127.0.0.1",
-    "--nas-url",
-    "http://127.0.0.1:8090",
-    "--nas-mac",
-    "02:00:00:00:00:10",
-    "--wol-broadcast",
-    "127.0.0.1",
-    "--wol-port",
-    "8009",
-    "--pi-ip",
-    "127.0.0.2",
-    "--pihole-url",
-    "http://127.0.0.1:8080",
-    "--pihole-password-file",
-    "/root/pihole-app-password",
-    "--inbox-user",
-    "nas",
-    "--inbox-path",
-    "/home/nas/inbox-from-pi",
-    "--alert-webhook",
-    "http://127.0.0.1:8123/alerts",
 ]
 
 
@@ -101,26 +71,6 @@ def box(debs: tuple[Path, Path]) -> Iterator[Container]:
         container.stop()
 
 
-def sim(box: Container, unit: str, *args: str) -> None:
-    box.run(
-        "systemd-run",
-        f"--unit={unit}",
-        f"--setenv={SIM_ENV}",
-        "/usr/bin/python3",
-        "-m",
-        "balupi.sim.cli",
-        *args,
-    )
-
-
-def http(box: Container, url: str, *curl: str) -> str:
-    return box.run("curl", "-fsS", "--max-time", "10", *curl, url).stdout
-
-
-def all_active(box: Container, units: tuple[str, ...]) -> bool:
-    return all(box.unit_state(u) == "active" for u in units)
-
-
 def test_install_without_network_starts_debians_parts_and_waits_for_setup(box, debs):
     started = time.monotonic()
     box.run("apt-get", "install", "-y", f"/root/{debs[0].name}")
@@ -151,59 +101,6 @@ def test_install_without_network_starts_debians_parts_and_waits_for_setup(box, d
         assert box.run("test", "-d", folder, check=False).returncode == 0, folder
 
 
-def start_simulators(box: Container) -> None:
-    box.sh(
-        "echo tapo-secret > /root/tapo-password; echo web-secret > /root/pihole-web-password;"
-        "echo app-secret > /root/pihole-app-password; mkdir -p /var/tmp/pihole;"
-        "id nas >/dev/null 2>&1 || useradd -m nas; install -d -o nas /home/nas/inbox-from-pi"
-    )
-    sim(
-        box,
-        "sim-tapo",
-        "tapo",
-        "--port",
-        "9999",
-        "--username",
-        "nas@example.com",
-        "--password-file",
-        "/root/tapo-password",
-        "--power",
-        "41.5",
-    )
-    sim(
-        box,
-        "sim-pihole",
-        "pihole",
-        "--port",
-        "8080",
-        "--dns-port",
-        "5353",
-        "--workdir",
-        "/var/tmp/pihole",
-        "--password-file",
-        "/root/pihole-web-password",
-        "--app-password-file",
-        "/root/pihole-app-password",
-        "--app-sudo",
-    )
-    box.run("systemctl", "start", "ssh.service")
-    for unit, url in (
-        ("sim-pihole", "http://127.0.0.1:8080/api/auth"),
-        ("sim-tapo", "http://127.0.0.1:9999/sim/state"),
-    ):
-        try:
-            wait_for(
-                lambda url=url: (
-                    box.run("curl", "-s", "-o", "/dev/null", url, check=False).returncode == 0
-                ),
-                timeout=30,
-                what=f"the simulator at {url}",
-            )
-        except AssertionError:
-            print(box.sh(f"journalctl -u {unit} --no-pager | tail -30", check=False))
-            raise
-
-
 def test_setup_against_the_simulators(box):
     start_simulators(box)
     first = box.run("balupi", "setup", "--non-interactive", *SETUP_FLAGS, check=False)
@@ -214,10 +111,7 @@ def test_setup_against_the_simulators(box):
     assert "plug nas (127.0.0.1): OK, 41.5 W" in first.stdout, said
     assert "login OK, app_sudo on" in first.stdout, said
     assert "balupi_handshake_secret = " in first.stdout
-    box.sh(
-        "install -d -o nas -m 700 /home/nas/.ssh; "
-        "install -o nas -m 600 /etc/balupi/nas-ssh-key.pub /home/nas/.ssh/authorized_keys"
-    )
+    authorize_pi_on_nas(box)
     # Again, with no flags: the current values are the answers.
     again = box.run("balupi", "setup", "--non-interactive", check=False)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -230,45 +124,7 @@ def test_setup_against_the_simulators(box):
     secret = box.sh("cat /etc/balupi/handshake-secret").strip()
     assert f"balupi_handshake_secret = {secret}" in again.stdout
     wait_for(lambda: all_active(box, OURS + THEIRS), timeout=60, what="every unit active")
-    wait_for(
-        lambda: (
-            box.run("curl", "-fs", "http://127.0.0.1:8000/api/health", check=False).returncode == 0
-        ),
-        timeout=30,
-        what="the handshake API",
-    )
-    # The NAS runs, and announces itself as BaluHost does at boot (signed, with the secret
-    # setup generated).
-    sim(
-        box,
-        "sim-nas",
-        "nas",
-        "--port",
-        "8090",
-        "--control-port",
-        "8091",
-        "--wol-port",
-        "8009",
-        "--pi-url",
-        "http://127.0.0.1:8000",
-        "--secret-file",
-        "/etc/balupi/handshake-secret",
-        "--boot-seconds",
-        "2",
-    )
-    box.run(
-        "env",
-        SIM_ENV,
-        "/usr/bin/python3",
-        "-m",
-        "balupi.nas.cli",
-        "announce-online",
-        "--pi-url",
-        "http://127.0.0.1:8000",
-        "--secret-file",
-        "/etc/balupi/handshake-secret",
-    )
-    wait_for(lambda: nas_state(box) == "online", timeout=30, what="the NAS announced online")
+    start_nas(box)
 
 
 def test_units_keep_their_hardening_and_credentials(box):
@@ -332,16 +188,6 @@ def test_nginx_serves_the_dashboard(box):
         pytest.skip("frontend-dist/ is not in this checkout yet: the package has no dashboard")
     page = http(box, "http://127.0.0.1/")
     assert "<html" in page.lower()
-
-
-def dns_answer(box: Container) -> str:
-    return box.run(
-        "dig", "@127.0.0.1", "-p", "5353", "+short", "baluhost.local", check=False
-    ).stdout.strip()
-
-
-def nas_state(box: Container) -> str:
-    return str(json.loads(http(box, "http://127.0.0.1:8000/api/status"))["nas_state"])
 
 
 def test_planned_shutdown_and_wake_through_the_installed_services(box):
