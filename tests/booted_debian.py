@@ -49,7 +49,7 @@ class Container:
 
     def start(self, timeout: float = 120) -> Container:
         for d in ("upper", "work", "merged"):
-            (self._work / d).mkdir()
+            (self._work / d).mkdir(exist_ok=True)  # a reboot keeps what the last boot wrote
         subprocess.run(
             [
                 "mount",
@@ -153,7 +153,12 @@ class Container:
     def unit_state(self, unit: str) -> str:
         return self.run("systemctl", "is-active", unit, check=False).stdout.strip()
 
-    def stop(self) -> None:
+    def reboot(self, timeout: float = 120) -> Container:
+        """Power off and boot again on the same overlay (what was installed stays)."""
+        self.stop(remove=False)
+        return self.start(timeout)
+
+    def stop(self, *, remove: bool = True) -> None:
         if self._proc is not None and self._proc.poll() is None:
             if self.leader is not None:
                 # SIGRTMIN+4 asks systemd for a clean poweroff.
@@ -163,5 +168,7 @@ class Container:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-        subprocess.run(["umount", "-l", str(self.merged)], check=False)
-        shutil.rmtree(self._work, ignore_errors=True)
+        subprocess.run(["umount", str(self.merged)], check=False)
+        self._proc = None
+        if remove:
+            shutil.rmtree(self._work, ignore_errors=True)
