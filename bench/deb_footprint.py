@@ -22,7 +22,13 @@ from pathlib import Path
 
 from tests import booted_debian
 from tests.booted_debian import REPO, Container
-from tests.booted_scenario import OURS, THEIRS, all_active, install_and_configure
+from tests.booted_scenario import (
+    OURS,
+    THEIRS,
+    all_active,
+    copy_simulators,
+    install_and_configure,
+)
 from tests.waiting import wait_for
 
 BUDGET_MB = 250.0
@@ -85,6 +91,7 @@ def measure(box: Container, deb: Path, minutes: float) -> int:
     bare_boot = box.booted_seconds or 0.0
     box.copy_in(deb, f"/root/{deb.name}")
     box.copy_in(empty_deb(deb.parent), "/root/empty_1_all.deb")
+    copy_simulators(box)
     started = time.monotonic()
     box.run("apt-get", "install", "-y", "/root/empty_1_all.deb")  # apt's own cost, the baseline
     apt_alone = time.monotonic() - started

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from functools import partial
 
-from tests.booted_debian import Container
+from tests.booted_debian import REPO, Container
 from tests.waiting import wait_for
 
 OURS = ("balupi-exporter.service", "balupi-handshake.service")
@@ -180,6 +180,11 @@ def authorize_pi_on_nas(box: Container) -> None:
         "install -d -o nas -m 700 /home/nas/.ssh; "
         "install -o nas -m 600 /etc/balupi/nas-ssh-key.pub /home/nas/.ssh/authorized_keys"
     )
+
+
+def copy_simulators(box: Container) -> None:
+    """This checkout's package (links followed), for Debian's python3 to run the simulators."""
+    box.copy_in(REPO / "balupi", "/opt/balupi-sim/balupi")
 
 
 def install_and_configure(box: Container, deb_in_box: str) -> None:

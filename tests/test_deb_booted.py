@@ -24,6 +24,7 @@ from tests.booted_scenario import (
     THEIRS,
     all_active,
     authorize_pi_on_nas,
+    copy_simulators,
     dns_answer,
     http,
     nas_state,
@@ -65,7 +66,7 @@ def box(debs: tuple[Path, Path]) -> Iterator[Container]:
         for deb in debs:
             container.copy_in(deb, f"/root/{deb.name}")
         # The simulators: this checkout's package (links followed), run by Debian's python3.
-        container.copy_in(REPO / "balupi", "/opt/balupi-sim/balupi")
+        copy_simulators(container)
         yield container
     finally:
         container.stop()
