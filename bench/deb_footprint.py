@@ -104,7 +104,7 @@ def measure(box: Container, deb: Path, minutes: float) -> int:
     install = time.monotonic() - started
     print(
         f"apt-get install of the .deb (reinstall, services restarted): {install:.1f} s "
-        f"({install / apt_alone:.1f}x a reinstall of dbus, {apt_alone:.1f} s)"
+        f"({install / apt_alone:.1f}x an empty package, {apt_alone:.1f} s)"
     )
     wait_for(lambda: all_active(box, OURS + THEIRS), timeout=60, what="every unit active")
     end = time.monotonic() + minutes * 60
