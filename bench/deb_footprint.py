@@ -36,8 +36,12 @@ BUDGET_MB = 250.0
 
 def pss_mb(box: Container, unit: str) -> tuple[float, int]:
     """Summed PSS (MB) of the unit's processes, and how many there are."""
-    cgroup = box.run("systemctl", "show", "-p", "ControlGroup", "--value", unit).stdout.strip()
-    pids = box.sh(f"cat /sys/fs/cgroup{cgroup}/cgroup.procs").split()
+    # ps knows each process's unit from its cgroup, as the container's systemd sees it.
+    pids = [
+        pid
+        for pid, owner in (line.split() for line in box.sh("ps -e -o pid=,unit=").splitlines())
+        if owner == unit
+    ]
     total_kb = 0
     for pid in pids:
         rollup = box.run("cat", f"/proc/{pid}/smaps_rollup", check=False).stdout
