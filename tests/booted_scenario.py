@@ -138,7 +138,7 @@ def nas_state(box: Container) -> str:
 def start_nas(box: Container) -> None:
     """The simulated NAS runs and announces itself as BaluHost does at boot (signed, with the
     secret `balupi setup` generated)."""
-    wait_for(lambda: http_ok(box, "http://127.0.0.1:8000/api/health"), 30, "the handshake API")
+    wait_for(lambda: http_ok(box, "http://127.0.0.1:8000/api/health"), what="the handshake API")
     sim(
         box,
         "sim-nas",

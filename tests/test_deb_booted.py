@@ -150,7 +150,9 @@ def test_doctor_is_green(box):
     def green() -> bool:
         return box.run("balupi", "doctor", check=False).returncode == 0
 
-    wait_for(green, timeout=90, what="balupi doctor to pass (Prometheus's first scrapes)")
+    wait_for(
+        green, timeout=90, interval=1.0, what="balupi doctor to pass (Prometheus's first scrapes)"
+    )
     report = box.run("balupi", "doctor").stdout
     print(report)
     assert "ok    plug nas" in report and "ok    Pi-hole API" in report
@@ -213,7 +215,7 @@ def test_planned_shutdown_and_wake_through_the_installed_services(box):
             box.run("test", "-f", "/home/nas/inbox-from-pi/note.txt", check=False).returncode == 0
         )
 
-    wait_for(landed, timeout=60, what="the inbox file moved to the NAS over rsync and SSH")
+    wait_for(landed, timeout=60, interval=1.0, what="the inbox file moved to the NAS over SSH")
     assert box.run("test", "-e", "/smb/inbox/note.txt", check=False).returncode != 0
 
 
