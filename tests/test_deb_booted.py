@@ -135,10 +135,11 @@ def test_units_keep_their_hardening_and_credentials(box):
             "show",
             unit,
             "-p",
-            "NoNewPrivileges,ProtectSystem,LoadCredential,NRestarts,Restart",
+            "NoNewPrivileges,ProtectSystem,NRestarts,Restart,LimitNOFILE",
         ).stdout
         assert "NoNewPrivileges=yes" in shown and "ProtectSystem=strict" in shown
         assert "Restart=on-failure" in shown and "NRestarts=0" in shown, shown
+        assert "LimitNOFILE=8192" in shown, shown  # they accept connections
     # The running services got their credentials from systemd, nothing else.
     creds = box.sh("ls /run/credentials/balupi-handshake.service/").split()
     assert sorted(creds) == ["handshake-secret", "nas-ssh-key", "pihole-password"]
@@ -187,10 +188,19 @@ def test_doctor_names_a_failure_with_its_fix(box):
 
 
 def test_nginx_serves_the_dashboard(box):
-    if box.run("test", "-f", "/usr/share/balupi/frontend-dist/index.html", check=False).returncode:
-        pytest.skip("frontend-dist/ is not in this checkout yet: the package has no dashboard")
-    page = http(box, "http://127.0.0.1/")
-    assert "<html" in page.lower()
+    for part, where in (
+        ("frontend-dist/", "frontend-dist/index.html"),
+        ("nginx/", "nginx/balupi.conf"),
+    ):
+        if box.run("test", "-f", f"/usr/share/balupi/{where}", check=False).returncode:
+            pytest.skip(
+                f"{part} is not in this checkout yet: the package cannot serve the dashboard"
+            )
+    box.run("nginx", "-t")
+    # Our site, not Debian's default page: the very file the package installed.
+    assert http(box, "http://127.0.0.1/") == box.sh(
+        "cat /usr/share/balupi/frontend-dist/index.html"
+    )
 
 
 def test_planned_shutdown_and_wake_through_the_installed_services(box):
