@@ -7,10 +7,12 @@ import asyncio
 import json
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+
+if TYPE_CHECKING:  # aiohttp 3.8 (Debian bookworm's) has no typedefs.Middleware
+    from aiohttp.typedefs import Middleware
 
 from balupi.aiohttp_compat import app_key, request_key
 from balupi.sim.pihole.model import ConfigRefused, SimulatedPihole
