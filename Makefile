@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench system-deps venv clean frontend frontend-check frontend-test node-deps \
+.PHONY: demo test test-debian-libs lint bench system-deps venv clean deb deploy frontend frontend-check frontend-test node-deps \
 	e2e-deps dashboard-screenshot
 
 demo: system-deps venv
@@ -11,6 +11,32 @@ demo: system-deps venv
 
 test: system-deps lint frontend-test frontend-check e2e-deps
 	$(BIN)/pytest
+	$(MAKE) test-debian-libs
+
+# The services' tests again on Debian bookworm's own python3-aiohttp 3.8,
+# python3-prometheus-client 0.16 and python3-cryptography 38 (what the .deb runs on), with
+# only the vendored packages and the test tools from PyPI.
+DEBIAN_VENV ?= .venv-debian
+test-debian-libs: system-deps
+	./packaging/debian-libs-venv $(DEBIAN_VENV)
+	$(DEBIAN_VENV)/bin/python -m pytest -q -p no:cacheprovider $(DEBIAN_LIBS_TESTS)
+
+DEBIAN_LIBS_TESTS ?= tests/test_exporter_tapo.py tests/test_exporter_pihole.py \
+	tests/test_exporter_units.py tests/test_handshake_api.py tests/test_handshake_protocol.py \
+	tests/test_handshake_signing.py tests/test_handshake_states.py \
+	tests/test_handshake_heartbeat_wake.py tests/test_handshake_pihole_backend.py \
+	tests/test_pihole_client.py tests/test_pihole_records.py tests/test_dns_switch.py \
+	tests/test_config.py tests/test_sim_tapo.py tests/test_sim_nas.py
+
+# The Debian package: balupi_VERSION_all.deb here (VERSION defaults to pyproject's).
+VERSION ?=
+deb:
+	./packaging/build-deb $(VERSION)
+
+# Build, copy to the Pi over SSH, install with apt: make deploy PI=user@host
+deploy: deb
+	@test -n "$(PI)" || { echo "usage: make deploy PI=user@host"; exit 2; }
+	./packaging/deploy "$(PI)" "$$(ls -t balupi_*_all.deb | head -1)"
 
 # mypy's settings and the files it checks (balupi, tests, bench): pyproject.toml's [tool.mypy].
 lint: venv
@@ -66,4 +92,4 @@ frontend-test: node-deps
 	cd frontend && npx tsc --noEmit -p . && npx vitest run
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .ruff_cache *.egg-info frontend/node_modules
+.PHONY: demo test test-debian-libs lint bench system-deps venv clean deb deploy frontend frontend-check frontend-test node-deps

@@ -1,5 +1,5 @@
-"""``balupi``: the operator's command (``balupi check-config FILE``, ``balupi inbox ...``,
-``balupi pihole migrate|restore``)."""
+"""``balupi``: the operator's command (``balupi setup``, ``balupi doctor``,
+``balupi check-config FILE``, ``balupi inbox ...``, ``balupi pihole migrate|restore``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from balupi import cli_pihole
+from balupi import cli_pihole, doctor, setup_cli
 from balupi.config import DEFAULT_PATH, ConfigError, load_config
 from balupi.inbox import cli as inbox_cli
 
@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", type=Path, default=DEFAULT_PATH)
     inbox_cli.add_parser(sub)
     cli_pihole.add_parser(sub)
+    setup_cli.add_parser(sub)
+    doctor.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return _check_config(args.file)
@@ -26,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         return inbox_cli.run(args)
     if args.command == "pihole":
         return cli_pihole.run(args)
+    if args.command == "setup":
+        return setup_cli.run(args)
+    if args.command == "doctor":
+        return doctor.run(args)
     return 2  # pragma: no cover - argparse already refused
 
 

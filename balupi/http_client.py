@@ -91,10 +91,12 @@ async def fetch(
     ``timeout`` (default: the session's) bounds the whole exchange, body included. Raises
     HttpTimeout, HttpUnreachable or AnswerTooLarge; never an aiohttp or OS error.
     """
-    seconds = session.timeout.total
-    if timeout is not None:
-        # The session's own deadline must not cut a longer one short.
-        seconds, request["timeout"] = timeout, aiohttp.ClientTimeout(total=timeout)
+    seconds = session.timeout.total if timeout is None else timeout
+    # One deadline, ours: aiohttp's own timer off for this request, so the session's cannot cut
+    # a longer one short, and two timers never cancel the task at once (aiohttp 3.8, Debian
+    # bookworm's, cancels without uncancel(), which leaves asyncio.timeout in the same task
+    # raising CancelledError from then on: the heartbeat stopped after its first timeout).
+    request["timeout"] = aiohttp.ClientTimeout(total=None)
     try:
         async with asyncio.timeout(seconds):
             async with session.request(method, url, **request) as response:

@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.dashboard_size",
     "bench.refusal_cost",
     "bench.pihole_migrate",
+    "bench.deb_footprint",
     "bench.dashboard_load",
     "bench.dashboard_cost",
 ]

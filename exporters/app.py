@@ -18,6 +18,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
 
 from balupi import __version__
+from balupi.aiohttp_compat import app_key
 from balupi.config import ExporterConfig
 from balupi.exporters.collector import AsyncCollector
 from balupi.exporters.self_metrics import collector_results, process_registry
@@ -25,7 +26,7 @@ from balupi.exporters.self_metrics import collector_results, process_registry
 log = logging.getLogger("balupi.exporter")
 
 SELF = "exporter"
-COLLECTORS_KEY = web.AppKey("collectors", dict)
+COLLECTORS_KEY = app_key("collectors", dict)
 _TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 
 

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from balupi import __version__
+from balupi.aiohttp_compat import app_key
 from balupi.handshake.controller import NasController
 from balupi.handshake.cross_site import cross_site_guard
 from balupi.handshake.inbox_flusher import InboxFlusher, NasNotOnline
@@ -34,11 +35,11 @@ log = logging.getLogger("balupi.handshake.api")
 # A flood of refused calls logs one line a minute per kind of refusal, with a count.
 _refusals = RepeatLog(log)
 
-CONTROLLER = web.AppKey("controller", NasController)
-VERIFIER = web.AppKey("verifier", Verifier)
-INBOX: web.AppKey[InboxFlusher | None] = web.AppKey("inbox")
+CONTROLLER = app_key("controller", NasController)
+VERIFIER = app_key("verifier", Verifier)
+INBOX: web.AppKey[InboxFlusher | None] = app_key("inbox")
 # Without [inbox]: the one shared, recent count of the inbox folder (with it: the flusher's).
-USAGE: web.AppKey[RecentCount[tuple[int, int] | None]] = web.AppKey("usage")
+USAGE: web.AppKey[RecentCount[tuple[int, int] | None]] = app_key("usage")
 
 GOING_OFFLINE = ("/api/handshake/nas-going-offline", "/api/nas-going-offline")
 COMING_ONLINE = ("/api/handshake/nas-coming-online", "/api/nas-coming-online")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+
+if TYPE_CHECKING:  # aiohttp 3.8 (Debian bookworm's) has no typedefs.Middleware
+    from aiohttp.typedefs import Middleware
 
 from balupi.devstack.ports import free_port
 from balupi.pihole.client import PiholeClient

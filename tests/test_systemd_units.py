@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 UNITS = sorted((REPO / "systemd").glob("*.service")) + sorted(
     (REPO / "nas" / "systemd").glob("*.service")
 )
-INSTALLED_BIN = "/opt/balupi/venv/bin/"
+# The Pi's units run the .deb's /usr/bin/balupi-*, the NAS's a venv in /opt/balupi.
+INSTALLED_BINS = ("/usr/bin/balupi", "/opt/balupi/venv/bin/balupi")
 pytestmark = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
 )
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.skipif(
 
 def staged(unit: Path, tmp_path: Path) -> Path:
     # verify checks that ExecStart= exists: point it at this checkout's venv.
-    text = unit.read_text().replace(INSTALLED_BIN, str(Path(sys.executable).parent) + "/")
+    text = unit.read_text()
+    for installed in INSTALLED_BINS:
+        text = text.replace(installed, str(Path(sys.executable).parent / "balupi"))
     out = tmp_path / unit.name
     out.write_text(text)
     return out

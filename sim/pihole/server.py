@@ -7,17 +7,20 @@ import asyncio
 import json
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
+if TYPE_CHECKING:  # aiohttp 3.8 (Debian bookworm's) has no typedefs.Middleware
+    from aiohttp.typedefs import Middleware
+
+from balupi.aiohttp_compat import app_key, request_key
 from balupi.sim.pihole.model import ConfigRefused, SimulatedPihole
 from balupi.sim.pihole.server_gravity import add_routes
 from balupi.sim.pihole.sessions import Session
 
-SIM_KEY = web.AppKey("pihole", SimulatedPihole)
-SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("pihole_session")
+SIM_KEY = app_key("pihole", SimulatedPihole)
+SESSION_KEY: web.RequestKey[Session | None] = request_key("pihole_session")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -272,7 +275,7 @@ async def get_config_element(request: web.Request) -> web.Response:
 async def patch_config(request: web.Request) -> web.Response:
     pihole = request.app[SIM_KEY]
     refused = _forbidden_write(request)
-    if refused:
+    if refused is not None:  # a Response is falsy on aiohttp 3.8 (an empty mapping)
         return refused
     try:
         body = json.loads(await request.text())
@@ -294,7 +297,7 @@ def _element(request: web.Request) -> tuple[list[str], str]:
 
 async def put_config_item(request: web.Request) -> web.Response:
     refused = _forbidden_write(request)
-    if refused:
+    if refused is not None:  # a Response is falsy on aiohttp 3.8 (an empty mapping)
         return refused
     path, value = _element(request)
     try:
@@ -306,7 +309,7 @@ async def put_config_item(request: web.Request) -> web.Response:
 
 async def delete_config_item(request: web.Request) -> web.Response:
     refused = _forbidden_write(request)
-    if refused:
+    if refused is not None:  # a Response is falsy on aiohttp 3.8 (an empty mapping)
         return refused
     path, value = _element(request)
     try:

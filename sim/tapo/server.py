@@ -18,6 +18,7 @@ from typing import Any, TypeGuard
 
 from aiohttp import web
 
+from balupi.aiohttp_compat import SHUTDOWN_TIMEOUT_ON_RUNNER
 from balupi.sim.tapo.aes import AesError, AesServer
 from balupi.sim.tapo.device_model import SimulatedP110
 from balupi.sim.tapo.klap import KlapError, KlapServer, auth_hash
@@ -140,10 +141,16 @@ class TapoSimServer:
         app.router.add_get("/sim/state", self._sim_state)
         app.router.add_post("/sim/control", self._sim_control)
         # Held requests are woken by stop(), so a short shutdown timeout is enough.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        if SHUTDOWN_TIMEOUT_ON_RUNNER:
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        else:  # aiohttp 3.8 (Debian bookworm) takes it on the site
+            runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:
-            await web.SockSite(runner, sock).start()
+            if SHUTDOWN_TIMEOUT_ON_RUNNER:
+                await web.SockSite(runner, sock).start()
+            else:
+                await web.SockSite(runner, sock, shutdown_timeout=2.0).start()
         except BaseException:
             await runner.cleanup()
             sock.close()
