@@ -28,10 +28,16 @@ def dnsmasq_binary() -> str:
 
 
 def dnsmasq_argv(
-    *, port: int, hosts_file: Path, local_ttl: int, pid_file: Path | None = None
+    *,
+    port: int,
+    hosts_file: Path,
+    local_ttl: int,
+    pid_file: Path | None = None,
+    extra_addresses: tuple[str, ...] = (),
 ) -> list[str]:
     """Debian's dnsmasq answering only from ``hosts_file`` (no upstream, no /etc/hosts) on a
-    loopback port, in the foreground as our child; SIGHUP re-reads the file."""
+    loopback port, in the foreground as our child; SIGHUP re-reads the file. ``extra_addresses``
+    are further addresses to answer on (the Pi's LAN address in the namespace LAN tests)."""
     # It would drop to "nobody", who may not read our files: stay the user we are.
     user = pwd.getpwuid(os.geteuid()).pw_name
     group = grp.getgrgid(os.getegid()).gr_name
@@ -48,6 +54,7 @@ def dnsmasq_argv(
         f"--local-ttl={local_ttl}",
         "--bind-interfaces",
         "--listen-address=127.0.0.1",
+        *(f"--listen-address={address}" for address in extra_addresses),
         f"--port={port}",
         f"--user={user}",
         f"--group={group}",

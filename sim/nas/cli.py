@@ -30,6 +30,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=8090, help="its /api/health")
     parser.add_argument("--control-port", type=int, default=8091, help="/sim/state, /sim/control")
     parser.add_argument("--wol-port", type=int, default=8009, help="UDP port for magic packets")
+    parser.add_argument(
+        "--wol-host", help="address the WoL socket binds (default --host; 0.0.0.0 for broadcasts)"
+    )
     parser.add_argument("--mac", default="02:00:00:00:00:10")
     parser.add_argument("--boot-seconds", type=float, default=5.0)
     parser.add_argument("--pi-url", help="BaluPi's handshake service, e.g. http://127.0.0.1:8000")
@@ -63,8 +66,8 @@ async def _serve(args: argparse.Namespace, secret: str | None) -> int:
     nas = SimulatedNas(
         NasSimConfig(
             mac=args.mac, host=args.host, api_port=args.port, control_port=args.control_port,
-            wol_port=args.wol_port, boot_seconds=args.boot_seconds, pi_url=args.pi_url,
-            secret=secret, start_running=not args.asleep,
+            wol_port=args.wol_port, wol_host=args.wol_host, boot_seconds=args.boot_seconds,
+            pi_url=args.pi_url, secret=secret, start_running=not args.asleep,
         )
     )  # fmt: skip
     try:

@@ -48,6 +48,9 @@ class NasSimConfig:
     api_port: int = 8090  # its /api/health (closed while it sleeps)
     control_port: int = 8091  # /sim/state, /sim/control (always open)
     wol_port: int = 8009  # UDP: magic packets
+    # Where the WoL socket binds (None: ``host``). A socket bound to a unicast address does not
+    # get broadcasts: the namespace LAN binds 0.0.0.0 so the Pi's broadcast reaches it.
+    wol_host: str | None = None
     boot_seconds: float = 5.0
     pi_url: str | None = None  # where to announce itself; None: never announces
     secret: str | None = None
@@ -85,7 +88,7 @@ class SimulatedNas:
         c = self.config
         loop = asyncio.get_running_loop()
         self._wol_transport, _ = await loop.create_datagram_endpoint(
-            lambda: _WolProtocol(self), local_addr=(c.host, c.wol_port)
+            lambda: _WolProtocol(self), local_addr=(c.wol_host or c.host, c.wol_port)
         )
         self._control_runner = web.AppRunner(self._control_app(), access_log=None)
         await self._control_runner.setup()

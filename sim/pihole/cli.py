@@ -34,6 +34,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address of the API")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (0: any)")
     parser.add_argument("--dns-port", type=int, default=DEFAULT_DNS_PORT, help="dnsmasq's port")
+    parser.add_argument(
+        "--dns-address", action="append", default=[], metavar="IP",
+        help="another address dnsmasq answers on, besides 127.0.0.1 (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--no-dns", action="store_true", help="serve the API only, no dnsmasq")
     parser.add_argument("--workdir", type=Path, help="for the hosts file and dnsmasq's log")
     parser.add_argument("--password-file", type=Path, help=f"instead of ${PASSWORD_ENV}")
@@ -107,7 +111,17 @@ def _settings(args: argparse.Namespace) -> Any:
         local_ttl=args.local_ttl,
         dns_port=None if args.no_dns else args.dns_port,
         restart_seconds=args.restart_seconds,
+        dns_addresses=tuple(_address(a) for a in args.dns_address),
     )
+
+
+def _address(text: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise _UsageError(f"--dns-address wants an IPv4 address, got {text!r}") from None
 
 
 def _secret(path: Path | None, env: str, *, required: bool) -> str | None:
@@ -154,7 +168,8 @@ async def _serve(args: argparse.Namespace, settings: Any) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        dns = "no DNS" if settings.dns_port is None else f"DNS on 127.0.0.1:{settings.dns_port}"
+        where = ", ".join(("127.0.0.1", *settings.dns_addresses))
+        dns = "no DNS" if settings.dns_port is None else f"DNS on {where} port {settings.dns_port}"
         print(
             f"balupi-sim pihole: API on http://{args.host}:{port}/api ({dns}); "
             f"state: GET http://{args.host}:{port}/sim/state",

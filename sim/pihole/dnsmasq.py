@@ -26,8 +26,11 @@ class DnsmasqError(Exception):
 
 
 class Dnsmasq:
-    def __init__(self, workdir: Path, *, port: int, local_ttl: int = 0) -> None:
+    def __init__(
+        self, workdir: Path, *, port: int, local_ttl: int = 0, extra_addresses: tuple[str, ...] = ()
+    ) -> None:
         self.workdir = workdir
+        self.extra_addresses = extra_addresses
         self.port = port
         self.local_ttl = local_ttl
         self.hosts_file = workdir / "custom.list"
@@ -40,8 +43,9 @@ class Dnsmasq:
     def argv(self) -> list[str]:
         try:
             argv = dnsmasq_argv(
-                port=self.port, hosts_file=self.hosts_file, local_ttl=self.local_ttl
-            )
+                port=self.port, hosts_file=self.hosts_file, local_ttl=self.local_ttl,
+                extra_addresses=self.extra_addresses,
+            )  # fmt: skip
         except FileNotFoundError as err:
             raise DnsmasqError(str(err)) from None
         return [

@@ -30,6 +30,7 @@ class SimSettings:
     hosts: list[str] = field(default_factory=lambda: ["192.168.1.5 baluhost.local"])
     local_ttl: int | None = None  # None: no local-ttl line, dnsmasq's default 0
     dns_port: int | None = None  # None: no dnsmasq (API only)
+    dns_addresses: tuple[str, ...] = ()  # where dnsmasq answers besides 127.0.0.1
     workdir: Path | None = None
     # How long FTL is away when it restarts (after a teleporter import or a DNS setting);
     # 0: DNS settings restart dnsmasq at once and imports restart in the background at once.
@@ -89,8 +90,9 @@ class SimulatedPihole:
             if settings.workdir is None:
                 raise ValueError("a simulated Pi-hole with DNS needs a workdir")
             self.dnsmasq = Dnsmasq(
-                settings.workdir, port=settings.dns_port, local_ttl=settings.local_ttl or 0
-            )
+                settings.workdir, port=settings.dns_port, local_ttl=settings.local_ttl or 0,
+                extra_addresses=settings.dns_addresses,
+            )  # fmt: skip
 
     @property
     def hosts(self) -> list[str]:
