@@ -28,8 +28,16 @@ BIN = Path(sys.executable).parent
 WEB_PORT = 80  # the NAS's web UI and the Pi's (nginx) on the same port, as a browser sees them
 CONTROL_PORT = 8091  # the simulated NAS's control channel, on the NAS's loopback
 PIHOLE_API_PORT = 8080  # on the Pi's loopback, as on a Pi
+EXPORTER_PORT = 9877  # balupi-exporter on the Pi (Prometheus scrapes it there)
+PLUG_PORT = 9999  # the simulated Tapo plug, on the Pi's loopback (it is the NAS's plug)
+PLUG_USER = "lan@balupi.local"
 PIHOLE_PASSWORD = "lan-pihole-password"  # a simulator's password, not a real one
 TTL = 1  # baluhost.local's TTL in the LAN (5 s on a Pi): short, so the suite is fast
+SERVICE_ENV = {
+    "BALUPI_PIHOLE_PASSWORD": PIHOLE_PASSWORD,
+    "BALUPI_TAPO_PASSWORD": PIHOLE_PASSWORD,
+    "BALUPI_SIM_TAPO_PASSWORD": PIHOLE_PASSWORD,
+}
 NOFILE = "1024:"  # systemd's default soft LimitNOFILE for a service (the hard one stays)
 FLOOD = int(os.environ.get("BALUPI_LAN_FLOOD", "1100"))  # idle connections: past 1024 fds
 # Short timings: a takeover after 3 misses takes at most interval + 3 x (timeout + retry).
@@ -100,12 +108,25 @@ pi_ip = "{self.pi}"
 [pihole]
 url = "http://127.0.0.1:{PIHOLE_API_PORT}"
 password_env = "BALUPI_PIHOLE_PASSWORD"
+
+[exporter]
+listen_host = "0.0.0.0"
+listen_port = {EXPORTER_PORT}
+
+[tapo]
+username = "{PLUG_USER}"
+password_env = "BALUPI_TAPO_PASSWORD"
+
+[[tapo.plugs]]
+name = "nas"
+host = "127.0.0.1"
+port = {PLUG_PORT}
 """)
         return config
 
     def start(self) -> None:
         self.write_config()
-        env = {"BALUPI_SIM_PIHOLE_PASSWORD": PIHOLE_PASSWORD}
+        env = {"BALUPI_SIM_PIHOLE_PASSWORD": PIHOLE_PASSWORD, **SERVICE_ENV}
         self.procs["pihole"] = ManagedProcess(
             "pihole",
             self.lan.argv("pi", [
@@ -129,6 +150,26 @@ password_env = "BALUPI_PIHOLE_PASSWORD"
         ).start()  # fmt: skip
         self.wait(lambda: self.nas_state() == "running", 20, "the simulated NAS running")
         self.start_handshake()
+        self.procs["plug"] = ManagedProcess(
+            "plug",
+            self.lan.argv("pi", [
+                str(BIN / "balupi-sim"), "tapo", "--host", "127.0.0.1", "--port", str(PLUG_PORT),
+                "--username", PLUG_USER,
+            ]),
+            log_path=self.work / "plug.log", env=SERVICE_ENV,
+        ).start()  # fmt: skip
+        self.procs["exporter"] = ManagedProcess(
+            "exporter",
+            self.lan.argv("pi", [
+                "prlimit", f"--nofile={NOFILE}", "--",
+                str(BIN / "balupi-exporter"), "--config", str(self.work / "balupi.toml"),
+            ]),
+            log_path=self.work / "exporter.log", env=SERVICE_ENV,
+        ).start()  # fmt: skip
+        self.procs["exporter"].wait_until(
+            lambda: "tapo_power_watts" in self.scrape_exporter(), timeout=20,
+            what="balupi-exporter reading the plug",
+        )  # fmt: skip
 
     def start_handshake(self, env: dict[str, str] | None = None) -> None:
         """(Re)starts balupi-handshake on the Pi, on the same state file; ``env`` adds to its
@@ -141,7 +182,7 @@ password_env = "BALUPI_PIHOLE_PASSWORD"
                 str(BIN / "balupi-handshake"), "--config", str(self.work / "balupi.toml"),
             ]),
             log_path=self.work / f"handshake-{self._restarts}.log",
-            env={"BALUPI_PIHOLE_PASSWORD": PIHOLE_PASSWORD, **(env or {})},
+            env={**SERVICE_ENV, **(env or {})},
         ).start()  # fmt: skip
         self.procs["handshake"].wait_until(
             lambda: self.status() is not None, timeout=20, what="balupi-handshake answering"
@@ -186,6 +227,19 @@ password_env = "BALUPI_PIHOLE_PASSWORD"
             return self.http("client", f"http://{self.pi}/api/status")
         except (OSError, ValueError):
             return None
+
+    def scrape_exporter(self) -> str:
+        """The exporter's plug metrics as Prometheus on the Pi gets them; "" without an answer."""
+
+        def scrape() -> str:
+            url = f"http://127.0.0.1:{EXPORTER_PORT}/metrics?collect[]=tapo"
+            try:
+                with urllib.request.urlopen(url, timeout=3) as answer:
+                    return answer.read().decode()
+            except OSError:
+                return ""
+
+        return self.lan.call("pi", scrape)
 
     def state(self) -> str | None:
         """The NAS's state as the Pi's service sees it; None while the service does not answer."""
@@ -245,16 +299,17 @@ password_env = "BALUPI_PIHOLE_PASSWORD"
     # -- the flood ---------------------------------------------------------------------------
 
     def start_flood(self, count: int = FLOOD) -> None:
-        """``count`` idle connections from the client to the Pi's web port, each having sent
-        half a request: what a broken or hostile device on the LAN does."""
+        """``count`` idle connections from the client to each of the Pi's services (the web
+        port and the exporter), each having sent half a request: what a broken or hostile
+        device on the LAN does."""
 
         def connect() -> list[socket.socket]:
             made = []
-            for _ in range(count):
+            for port in [WEB_PORT] * count + [EXPORTER_PORT] * count:
                 sock = socket.socket()
                 sock.settimeout(2)
                 try:
-                    sock.connect((self.pi, WEB_PORT))
+                    sock.connect((self.pi, port))
                     sock.sendall(b"GET /api/status HTTP/1.1\r\nHost: baluhost.local\r\n")
                 except OSError:
                     sock.close()  # refused or backlog full: the Pi bounds what it accepts

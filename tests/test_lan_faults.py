@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
 
 import pytest
 
@@ -46,6 +47,8 @@ def stack(tmp_path_factory):
 def healthy(stack):
     """Every test starts from a healthy house: cables in, no rules, the NAS up, DNS at it,
     and the flood still held."""
+    if stack.procs["handshake"].running:  # a wedged service fails the test at once, not in 30 s
+        stack.wait(lambda: stack.status() is not None, 5, "balupi-handshake answering the client")
     for host in ("pi", "nas", "client"):
         stack.lan.heal(host)
         stack.lan.cable(host, plugged=True)
@@ -72,6 +75,8 @@ def test_the_flood_is_held_and_the_pi_still_answers(stack):
                10, "five more heartbeats")  # fmt: skip
     assert takeovers(stack) == before
     assert stack.client_sees(stack.nas)
+    # The exporter, flooded the same way, still answers Prometheus on the Pi.
+    assert "tapo_power_watts" in stack.scrape_exporter()
 
 
 def test_cable_pulled_and_plugged_back(stack):
@@ -118,7 +123,10 @@ def test_suspend_and_resume_announced(stack):
     # Issue 14, point 4: the NAS announces its suspend through systemd's sleep hook.
     before = takeovers(stack)
     with StateWatch(stack) as watch:
-        answer = stack.control_nas("suspend")
+        try:
+            answer = stack.control_nas("suspend")
+        except urllib.error.HTTPError as err:
+            pytest.fail(f"the simulated NAS cannot suspend (issue 14, point 4): {err.read()!r}")
         assert answer.get("state") == "suspended", answer
         stack.wait(lambda: stack.client_sees(stack.pi), PLANNED_BOUND, "DNS at the Pi")
         stack.control_nas("resume")
@@ -195,22 +203,27 @@ def test_pi_clock_hours_behind_then_ntp_steps_it(stack, tmp_path):
     })  # fmt: skip
     try:
         stack.wait(lambda: stack.client_sees(stack.nas), 10, "DNS at the NAS")
-        online = stack.metric("balupi_nas_online_seconds_total")
+        online, t0 = stack.metric("balupi_nas_online_seconds_total"), time.monotonic()
         before = takeovers(stack)
+        timeouts = stack.metric('balupi_nas_wakes_total{result="timeout"}')
         # A planned sleep with the Pi's clock off: the NAS's signed announcement is accepted.
         answer = stack.control_nas("shutdown")
         assert answer["announcements"][-1] == "offline: acknowledged", answer
         stack.wait(lambda: stack.client_sees(stack.pi), PLANNED_BOUND, "DNS at the Pi")
-        # NTP steps the clock 3 h forward while the NAS sleeps; the wake must not end early.
-        clock.write_text("+0\n")
+        # A wake, and NTP steps the clock 3 h forward while the NAS boots (0.5 s): the wake's
+        # 20 s timeout must not end early.
         stack.http("client", f"http://{stack.pi}/api/wake-nas", {})
+        clock.write_text("+0\n")
         stack.wait(lambda: stack.client_sees(stack.nas), 15, "woken, DNS at the NAS")
-        assert stack.metric("balupi_nas_online_seconds_total") >= online  # never goes back
+        assert stack.metric('balupi_nas_wakes_total{result="timeout"}') == timeouts
+        # After the step, planned sleeps are still acknowledged.
         answer = stack.control_nas("shutdown")
         assert answer["announcements"][-1] == "offline: acknowledged", answer
         stack.wait(lambda: stack.client_sees(stack.pi), PLANNED_BOUND, "DNS at the Pi")
         assert takeovers(stack) == before
-        assert stack.metric("balupi_nas_online_seconds_total") < online + 3 * 3600
+        # The online time counts real seconds: it never goes back, nor jumps by the step.
+        gained = stack.metric("balupi_nas_online_seconds_total") - online
+        assert 0 <= gained <= time.monotonic() - t0 + 1, gained
     finally:
         stack.kill_handshake()
         stack.start_handshake()
