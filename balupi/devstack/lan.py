@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -52,6 +54,18 @@ def run(
     return done
 
 
+def remove_stale() -> None:
+    """Removes the LANs of earlier runs that were killed before they could clean up: names
+    ``bpPID-...`` whose process is gone and in which nothing runs any more."""
+    listed = run(["ip", "netns", "list"], check=False).stdout.split()
+    for name in listed:
+        found = re.match(r"^bp(\d+)-(switch|pi|nas|client)$", name)
+        if not found or Path(f"/proc/{found.group(1)}").exists():
+            continue
+        if not run(["ip", "netns", "pids", name], check=False).stdout.strip():
+            run(["ip", "netns", "delete", name], check=False)
+
+
 class Lan:
     """``with Lan() as lan:`` makes the LAN and removes it again, also after a failure."""
 
@@ -80,6 +94,7 @@ class Lan:
         self.down()
 
     def up(self) -> None:
+        remove_stale()
         for ns in (self.switch, *self.ns.values()):
             run(["ip", "netns", "add", ns])
             self._made.append(ns)
