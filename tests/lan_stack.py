@@ -222,9 +222,10 @@ port = {PLUG_PORT}
         return self.lan.call(host, request)
 
     def status(self) -> dict | None:
-        """balupi-handshake's /api/status, asked from the client; None while it does not answer."""
+        """balupi-handshake's /api/status, asked on the Pi itself (where nginx and Prometheus
+        reach it); None while it does not answer."""
         try:
-            return self.http("client", f"http://{self.pi}/api/status")
+            return self.http("pi", f"http://127.0.0.1:{WEB_PORT}/api/status")
         except (OSError, ValueError):
             return None
 
@@ -260,13 +261,14 @@ port = {PLUG_PORT}
                          {"action": action}, timeout=timeout)  # fmt: skip
 
     def metric(self, name: str) -> float:
-        """One sample of the handshake's /metrics (``name`` with labels), asked by the client."""
+        """One sample of the handshake's /metrics (``name`` with labels), as Prometheus on the
+        Pi scrapes it."""
 
         def scrape() -> str:
-            with urllib.request.urlopen(f"http://{self.pi}/metrics", timeout=3) as answer:
-                return answer.read().decode()
+            with urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/metrics", timeout=3) as a:
+                return a.read().decode()
 
-        text = self.lan.call("client", scrape)
+        text = self.lan.call("pi", scrape)
         found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
         if not found:
             raise AssertionError(f"no {name} in /metrics")
@@ -326,7 +328,7 @@ port = {PLUG_PORT}
 
 
 class StateWatch:
-    """Polls the handshake's state from the client on a thread and keeps every one it saw."""
+    """Polls the handshake's state on a thread and keeps every state it saw, in order."""
 
     def __init__(self, stack: LanStack) -> None:
         self.stack = stack

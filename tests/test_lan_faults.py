@@ -48,7 +48,7 @@ def healthy(stack):
     """Every test starts from a healthy house: cables in, no rules, the NAS up, DNS at it,
     and the flood still held."""
     if stack.procs["handshake"].running:  # a wedged service fails the test at once, not in 30 s
-        stack.wait(lambda: stack.status() is not None, 5, "balupi-handshake answering the client")
+        stack.wait(lambda: stack.status() is not None, 5, "balupi-handshake answering")
     for host in ("pi", "nas", "client"):
         stack.lan.heal(host)
         stack.lan.cable(host, plugged=True)
