@@ -294,10 +294,8 @@ def run_cycle(soak: Soak, kind: str, results: dict) -> None:
         results["planned_dns"].append(until(lambda: soak.resolves() == PI_IP, 30, "DNS at Pi"))
         until(lambda: soak.scraped("offline"), 20, "Prometheus sees the planned sleep")
         soak.settle_rules()
-        if kind == "planned":
-            http(f"{soak.api}/api/wake-nas", {})
-        else:
-            http(soak.control, {"action": "resume"})
+        # The Pi's magic packet boots a sleeping NAS and resumes a suspended one.
+        http(f"{soak.api}/api/wake-nas", {})
         results["false"] += soak.takeovers() - before
     until(lambda: soak.state() == "online" and soak.resolves() == NAS_IP, 30, "back online")
     held, results["logins"] = soak.sessions()
