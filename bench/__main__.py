@@ -21,7 +21,7 @@ BENCHMARKS = [
     "bench.deb_footprint",
     "bench.dashboard_load",
     "bench.dashboard_cost",
-    "bench.soak",  # the longest (about 12 minutes): last
+    "bench.soak",  # the longest (about 11 minutes): last
 ]
 
 

@@ -5,7 +5,7 @@ handshake service; Debian's Prometheus with the repository's rules and Alertmana
 alertmanager.yml, both with shortened timings, notifying a webhook of this benchmark. Files are
 dropped into the inbox during the cycles and must all reach the NAS's disk exactly once.
 
-    .venv/bin/python -m bench.soak [--cycles N]     (default 200: about 12 minutes)
+    .venv/bin/python -m bench.soak [--cycles N]     (default 250: about 11 minutes)
 
 Prints: false takeovers (goal 0), missed takeovers (0), outage alerts per unannounced outage
 (exactly 1) and per planned sleep (0), inbox files lost (0), RSS and open files of each
@@ -338,7 +338,7 @@ def summary(values: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.soak", description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=200, help="sleep/wake cycles (all kinds)")
+    parser.add_argument("--cycles", type=int, default=250, help="sleep/wake cycles (all kinds)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="balupi-soak-"))
