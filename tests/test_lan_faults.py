@@ -77,6 +77,10 @@ def test_the_flood_is_held_and_the_pi_still_answers(stack):
     assert stack.client_sees(stack.nas)
     # The exporter, flooded the same way, still answers Prometheus on the Pi.
     assert "tapo_power_watts" in stack.scrape_exporter()
+    # A repeated error is logged once with a count, not once per connection.
+    for name in ("handshake", "exporter"):
+        log = stack.procs[name].log_path.read_text(errors="replace")
+        assert log.count("Traceback") <= 1 and len(log.splitlines()) < 200, stack.logs()
 
 
 def test_cable_pulled_and_plugged_back(stack):
