@@ -38,7 +38,9 @@ SERVICE_ENV = {
     "BALUPI_TAPO_PASSWORD": PIHOLE_PASSWORD,
     "BALUPI_SIM_TAPO_PASSWORD": PIHOLE_PASSWORD,
 }
-NOFILE = "1024:"  # systemd's default soft LimitNOFILE for a service (the hard one stays)
+# A unit's LimitNOFILE=1024 (soft and hard, so the service cannot raise it): the flood below
+# goes past it, as a thousand connections go past systemd's default soft limit on a Pi.
+NOFILE = "1024:1024"
 FLOOD = int(os.environ.get("BALUPI_LAN_FLOOD", "1100"))  # idle connections: past 1024 fds
 # Short timings: a takeover after 3 misses takes at most interval + 3 x (timeout + retry).
 NAS_TIMINGS = {
