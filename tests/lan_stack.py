@@ -1,8 +1,9 @@
 """The Pi, the NAS and a client on a LAN of network namespaces, for tests/test_lan_faults.py.
 
 On ``pi``: the simulated Pi-hole (its API on the Pi's loopback, its real dnsmasq on the Pi's
-address, port 53) and balupi-handshake on port 80 (nginx's place: a person's browser reaches
-the Pi there), with systemd's default open-file limit. On ``nas``: the simulated NAS with its
+address, port 53), balupi-handshake on port 80 (nginx's place: a person's browser reaches
+the Pi there) and balupi-exporter reading a simulated plug, both limited to 1024 open files.
+On ``nas``: the simulated NAS with its
 health API on port 80 of its address and the Wake-on-LAN listener on UDP 9. On ``client``: the
 test's view of the house, and a flood of idle connections to the Pi.
 """
@@ -17,6 +18,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,12 +33,12 @@ PIHOLE_API_PORT = 8080  # on the Pi's loopback, as on a Pi
 EXPORTER_PORT = 9877  # balupi-exporter on the Pi (Prometheus scrapes it there)
 PLUG_PORT = 9999  # the simulated Tapo plug, on the Pi's loopback (it is the NAS's plug)
 PLUG_USER = "lan@balupi.local"
-PIHOLE_PASSWORD = "lan-pihole-password"  # a simulator's password, not a real one
+SIM_PASSWORD = "lan-sim-password"  # the simulated Pi-hole's and plug's, not a real one
 TTL = 1  # baluhost.local's TTL in the LAN (5 s on a Pi): short, so the suite is fast
 SERVICE_ENV = {
-    "BALUPI_PIHOLE_PASSWORD": PIHOLE_PASSWORD,
-    "BALUPI_TAPO_PASSWORD": PIHOLE_PASSWORD,
-    "BALUPI_SIM_TAPO_PASSWORD": PIHOLE_PASSWORD,
+    "BALUPI_PIHOLE_PASSWORD": SIM_PASSWORD,
+    "BALUPI_TAPO_PASSWORD": SIM_PASSWORD,
+    "BALUPI_SIM_TAPO_PASSWORD": SIM_PASSWORD,
 }
 # A unit's LimitNOFILE=1024 (soft and hard, so the service cannot raise it): the flood below
 # goes past it, as a thousand connections go past systemd's default soft limit on a Pi.
@@ -128,7 +130,7 @@ port = {PLUG_PORT}
 
     def start(self) -> None:
         self.write_config()
-        env = {"BALUPI_SIM_PIHOLE_PASSWORD": PIHOLE_PASSWORD, **SERVICE_ENV}
+        env = {"BALUPI_SIM_PIHOLE_PASSWORD": SIM_PASSWORD, **SERVICE_ENV}
         self.procs["pihole"] = ManagedProcess(
             "pihole",
             self.lan.argv("pi", [
@@ -204,7 +206,7 @@ port = {PLUG_PORT}
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{proc.log_tail(25)}" for name, proc in self.procs.items())
 
-    def wait(self, condition, timeout: float, what: str) -> None:
+    def wait(self, condition: Callable[[], object], timeout: float, what: str) -> None:
         from tests.waiting import wait_for
 
         try:
