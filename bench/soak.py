@@ -41,6 +41,7 @@ from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config, render_rules
 from balupi.devstack.sshd import SshServer
+from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 SECRET = "soak-handshake-secret-0123456789"  # a benchmark's secret, loopback only
@@ -92,13 +93,10 @@ def http(url: str, body: dict | None = None, timeout: float = 40) -> dict:
 
 
 def until(condition: Callable[[], object], timeout: float, what: str) -> float:
-    """Seconds until ``condition`` held (polled); raises after ``timeout``."""
+    """Seconds until ``condition`` held (tests.waiting polls it); fails after ``timeout``."""
     t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if condition():
-            return time.monotonic() - t0
-        time.sleep(0.02)  # polling a condition with a bound
-    raise TimeoutError(f"not within {timeout:g} s: {what}")
+    wait_for(condition, what=what, timeout=timeout)
+    return time.monotonic() - t0
 
 
 def usage(pid: int) -> tuple[float, int]:
@@ -376,12 +374,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"alerts {len(soak.webhook.firing)}", flush=True)  # fmt: skip
         print("Waiting for the inbox to reach the NAS ...", flush=True)
         http(f"{soak.api}/api/inbox/flush", {})
-        with contextlib.suppress(TimeoutError):  # what did not arrive is reported below
+        with contextlib.suppress(AssertionError):  # what did not arrive is reported below
             until(lambda: not any(soak.inbox.iterdir()), 60, "the inbox empty")
         # Alertmanager's last notification may still be on its way.
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(AssertionError):
             until(lambda: len(soak.webhook.firing) >= counts["outage"], 15, "the last alerts")
-    except TimeoutError as err:
+    except AssertionError as err:  # a wait that ran out: the stack did not do its part
         print(f"\nThe soak stopped: {err}\nLogs in {work}", file=sys.stderr)
         args.keep = True
         return 1

@@ -210,7 +210,7 @@ port = {PLUG_PORT}
         from tests.waiting import wait_for
 
         try:
-            wait_for(condition, timeout, what)
+            wait_for(condition, what=what, timeout=timeout)
         except AssertionError as err:
             raise AssertionError(f"{err}\n{self.logs()}") from None
 
