@@ -41,6 +41,7 @@ from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config, render_rules
 from balupi.devstack.sshd import SshServer
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
@@ -88,7 +89,9 @@ class Webhook:
 
 def http(url: str, body: dict | None = None, timeout: float = 40) -> dict:
     data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=timeout) as a:
+    # The dashboard's header: the wake and flush buttons refuse requests without it.
+    asked = urllib.request.Request(url, data=data, headers=DASHBOARD_HEADERS)
+    with urllib.request.urlopen(asked, timeout=timeout) as a:
         return json.load(a)
 
 

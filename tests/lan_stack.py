@@ -24,6 +24,7 @@ from pathlib import Path
 
 from balupi.devstack.lan import Lan
 from balupi.devstack.process import ManagedProcess
+from balupi.handshake.cross_site import DASHBOARD_HEADERS
 from tests.handshake_helpers import HOSTNAME, NAS_MAC, SECRET
 
 BIN = Path(sys.executable).parent
@@ -216,14 +217,20 @@ port = {PLUG_PORT}
 
     # -- what the test reaches inside the LAN ------------------------------------------------
 
-    def http(self, host: str, url: str, body: dict | None = None, timeout: float = 3) -> dict:
+    def http(self, host: str, url: str, body: dict | None = None, timeout: float = 3,
+             headers: dict[str, str] | None = None) -> dict:  # fmt: skip
         def request() -> dict:
             data = None if body is None else json.dumps(body).encode()
-            with urllib.request.urlopen(urllib.request.Request(url, data=data),
-                                        timeout=timeout) as answer:  # fmt: skip
+            asked = urllib.request.Request(url, data=data, headers=headers or {})
+            with urllib.request.urlopen(asked, timeout=timeout) as answer:
                 return json.load(answer)
 
         return self.lan.call(host, request)
+
+    def press_wake(self) -> dict:
+        """The dashboard's wake button, pressed on the client (with the dashboard's header)."""
+        return self.http("client", f"http://{self.pi}/api/wake-nas", {},
+                         headers=DASHBOARD_HEADERS)  # fmt: skip
 
     def status(self) -> dict | None:
         """balupi-handshake's /api/status, asked on the Pi itself (where nginx and Prometheus

@@ -116,7 +116,7 @@ def test_planned_sleep_and_wake(stack):
         assert answer["announcements"][-1] == "offline: acknowledged", answer
         stack.wait(lambda: stack.client_sees(stack.pi), PLANNED_BOUND, "DNS at the Pi")
         planned = time.monotonic() - t0
-        stack.http("client", f"http://{stack.pi}/api/wake-nas", {})
+        stack.press_wake()
         stack.wait(lambda: stack.client_sees(stack.nas), 15, "woken, DNS at the NAS")
     assert "unreachable" not in watch.seen, watch.seen
     assert takeovers(stack) == before
@@ -165,7 +165,7 @@ def test_pi_killed_mid_wake(stack):
     stack.wait(lambda: stack.client_sees(stack.pi), PLANNED_BOUND, "DNS at the Pi")
     stack.wait(lambda: stack.state() == "offline", 5, "offline")
     # A person presses "wake"; the Pi's service dies right after the magic packet went out.
-    assert stack.http("client", f"http://{stack.pi}/api/wake-nas", {})["wol_sent"] is True
+    assert stack.press_wake()["wol_sent"] is True
     stack.kill_handshake()
     # The NAS boots and tries to announce itself while the Pi's service is gone.
     stack.wait(lambda: stack.nas_state() == "running", 10, "the NAS booted")
@@ -216,7 +216,7 @@ def test_pi_clock_hours_behind_then_ntp_steps_it(stack, tmp_path):
         stack.wait(lambda: stack.client_sees(stack.pi), PLANNED_BOUND, "DNS at the Pi")
         # A wake, and NTP steps the clock 3 h forward while the NAS boots (0.5 s): the wake's
         # 20 s timeout must not end early.
-        stack.http("client", f"http://{stack.pi}/api/wake-nas", {})
+        stack.press_wake()
         clock.write_text("+0\n")
         stack.wait(lambda: stack.client_sees(stack.nas), 15, "woken, DNS at the NAS")
         assert stack.metric('balupi_nas_wakes_total{result="timeout"}') == timeouts
