@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from balupi.handshake import cross_site
 from tests import booted_debian
 from tests.booted_debian import REPO, Container
 from tests.booted_scenario import (
@@ -33,6 +34,8 @@ from tests.booted_scenario import (
     start_simulators,
 )
 from tests.waiting import wait_for
+
+DASHBOARD_HEADER = f"{cross_site.HEADER}: {cross_site.VALUE}"
 
 pytestmark = [
     pytest.mark.integration,
@@ -214,13 +217,17 @@ def test_planned_shutdown_and_wake_through_the_installed_services(box):
     wait_for(lambda: nas_state(box) == "offline", timeout=30, what="the NAS announced offline")
     wait_for(lambda: dns_answer(box) == "127.0.0.2", timeout=30, what="DNS -> the Pi")
     assert box.sh("ls /data/snapshot").strip(), "the shutdown left no snapshot"
-    http(box, "http://127.0.0.1:8000/api/wake-nas", "-X", "POST")
+    # The wake and flush buttons refuse cross-site requests: send the dashboard's header.
+    http(box, "http://127.0.0.1:8000/api/wake-nas", "-X", "POST", "-H", DASHBOARD_HEADER)
     wait_for(lambda: nas_state(box) == "online", timeout=60, what="the NAS woken and online")
     wait_for(lambda: dns_answer(box) == "127.0.0.1", timeout=30, what="DNS -> the NAS again")
 
     def landed() -> bool:
         # Ask for a flush each time: the file waits until it has settled (10 s after the chown).
-        box.run("curl", "-s", "-X", "POST", "http://127.0.0.1:8000/api/inbox/flush", check=False)
+        box.run(
+            "curl", "-s", "-X", "POST", "-H", DASHBOARD_HEADER,
+            "http://127.0.0.1:8000/api/inbox/flush", check=False,
+        )  # fmt: skip
         return (
             box.run("test", "-f", "/home/nas/inbox-from-pi/note.txt", check=False).returncode == 0
         )
