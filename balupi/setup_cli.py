@@ -231,14 +231,25 @@ def _plugs(
             f"  no Tapo plug answered on {target}: is it powered and on this LAN? "
             "Give its address (the Tapo app: device info), or --plug nas=HOST"
         )
-        host = ask("Address of the plug that measures the NAS (empty: none)", None, None, "")
-        return [_plug_spec("nas=" + host)] if host else []
+        return _typed_plug(ask)
     choice = _choice(ask, len(found))
     chosen = found[choice - 1]
     plug: dict[str, Any] = {"name": "nas", "host": chosen.host}
     if chosen.port is not None:
         plug["port"] = chosen.port
     return [plug]
+
+
+def _typed_plug(ask: _Asker) -> list[dict]:
+    """The NAS's plug as the person types it (HOST or HOST:PORT), asked again until it parses."""
+    while True:
+        where = str(ask("Address of the plug that measures the NAS (empty: none)", None, None, ""))
+        if not where:
+            return []
+        _host, _, port = where.partition(":")
+        if not port or (port.isdigit() and 1 <= int(port) <= 65535):
+            return [_plug_spec("nas=" + where)]
+        print(f"  {where!r}: give HOST or HOST:PORT with a port from 1 to 65535")
 
 
 def _choice(ask: _Asker, count: int) -> int:

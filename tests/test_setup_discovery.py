@@ -201,10 +201,12 @@ class _Terminal:
         self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave)
         os.close(slave)
         self.seen = ""
+        self._unread = 0  # where the next read_until starts looking
 
     def read_until(self, text: str, timeout: float = 60) -> str:
+        """Read until ``text`` appears after what earlier calls matched."""
         deadline = time.monotonic() + timeout
-        while text not in self.seen:
+        while text not in self.seen[self._unread :]:
             left = deadline - time.monotonic()
             ready, _, _ = select.select([self.master], [], [], max(0.0, left))
             if not ready:
@@ -218,6 +220,7 @@ class _Terminal:
             if not chunk:
                 raise AssertionError(f"setup ended before {text!r}:\n{self.seen}")
             self.seen += chunk.decode(errors="replace")
+        self._unread = self.seen.index(text, self._unread) + len(text)
         return self.seen
 
     def type(self, line: str) -> None:
@@ -243,6 +246,9 @@ def test_nothing_answers_and_the_person_types_the_address(tmp_path, sims, pihole
     term = _Terminal(_setup_args(etc, PASSWORD, pihole, "--discover", sim.host))
 
     term.read_until(f"no Tapo plug answered on {sim.host}")
+    term.read_until("Address of the plug that measures the NAS (empty: none): ")
+    term.type(f"{sim.host}:http")  # a typing error is asked again, not a traceback
+    term.read_until("give HOST or HOST:PORT with a port from 1 to 65535")
     term.read_until("Address of the plug that measures the NAS (empty: none): ")
     term.type(f"{sim.host}:{sim.port}")
     term.read_until("The NAS's MAC address (Wake-on-LAN) [02:00:00:00:00:01]: ")
