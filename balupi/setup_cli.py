@@ -47,7 +47,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=HOST[:PORT]",
         help="a plug (repeat); 'nas' is the NAS's",
     )
-    t.add_argument("--discover", metavar="BROADCAST", help="look for plugs here (255.255.255.255)")
+    t.add_argument(
+        "--discover",
+        metavar="ADDRESS",
+        help="send the plug discovery here: a broadcast or one plug's address (255.255.255.255)",
+    )
     t.add_argument("--price-per-kwh", type=float)
     n = p.add_argument_group("the NAS")
     n.add_argument("--nas-ip", help="its address on the LAN")
@@ -204,15 +208,7 @@ def _plugs(
     args: argparse.Namespace, ask: _Asker, tapo: dict, username: str | None, etc: Path
 ) -> list[dict]:
     if args.plug:
-        plugs = []
-        for spec in args.plug:
-            name, _, where = spec.partition("=")
-            host, _, port = where.partition(":")
-            plug: dict[str, Any] = {"name": name, "host": host}
-            if port:
-                plug["port"] = int(port)
-            plugs.append(plug)
-        return plugs
+        return [_plug_spec(spec) for spec in args.plug]
     current = [dict(p) for p in tapo.get("plugs", [])]
     if current or not username:
         return current
@@ -222,14 +218,57 @@ def _plugs(
     password_file = etc / "tapo-password"
     password = password_file.read_text().strip() if password_file.exists() else ""
     print(f"Looking for Tapo plugs on {target} (5 s) ...")
-    found = asyncio.run(probes.discover_plugs(target, 5, username, password))
+    try:
+        found = asyncio.run(probes.discover_plugs(target, 5, username, password))
+    except OSError as err:  # e.g. an address that is no broadcast and no host
+        print(f"  cannot send the discovery to {target}: {err.strerror or err}")
+        found = []
     for n, one in enumerate(found, 1):
-        print(f"  {n}. {one.host}  {one.model}  {one.alias}")
+        where = one.host if one.port is None else f"{one.host}:{one.port}"
+        print(f"  {n}. {where}  {one.model}  MAC {one.mac}  {one.alias}".rstrip())
     if not found:
-        print("  none found; give --plug NAME=HOST")
-        return []
-    choice = ask("Which one measures the NAS", None, None, "1")
-    return [{"name": "nas", "host": found[int(choice) - 1].host}]
+        print(
+            f"  no Tapo plug answered on {target}: is it powered and on this LAN? "
+            "Give its address (the Tapo app: device info), or --plug nas=HOST"
+        )
+        return _typed_plug(ask)
+    choice = _choice(ask, len(found))
+    chosen = found[choice - 1]
+    plug: dict[str, Any] = {"name": "nas", "host": chosen.host}
+    if chosen.port is not None:
+        plug["port"] = chosen.port
+    return [plug]
+
+
+def _typed_plug(ask: _Asker) -> list[dict]:
+    """The NAS's plug as the person types it (HOST or HOST:PORT), asked again until it parses."""
+    while True:
+        where = str(ask("Address of the plug that measures the NAS (empty: none)", None, None, ""))
+        if not where:
+            return []
+        _host, _, port = where.partition(":")
+        if not port or (port.isdigit() and 1 <= int(port) <= 65535):
+            return [_plug_spec("nas=" + where)]
+        print(f"  {where!r}: give HOST or HOST:PORT with a port from 1 to 65535")
+
+
+def _choice(ask: _Asker, count: int) -> int:
+    """The number of the plug that measures the NAS, asked again until it is one of the list."""
+    while True:
+        answer = str(ask("Which one measures the NAS", None, None, "1"))
+        if answer.isdigit() and 1 <= int(answer) <= count:
+            return int(answer)
+        print(f"  give a number from 1 to {count}")
+
+
+def _plug_spec(spec: str) -> dict[str, Any]:
+    """NAME=HOST[:PORT] as the config's plug table."""
+    name, _, where = spec.partition("=")
+    host, _, port = where.partition(":")
+    plug: dict[str, Any] = {"name": name, "host": host}
+    if port:
+        plug["port"] = int(port)
+    return plug
 
 
 def _check_plugs(plugs: list[dict], username: str | None, password_file: Path) -> list[str]:

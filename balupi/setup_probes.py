@@ -24,12 +24,15 @@ class FoundPlug:
     host: str
     alias: str
     model: str
+    mac: str
+    port: int | None  # the plug's HTTP port when its discovery answer names one other than 80
 
 
 async def discover_plugs(
     target: str, timeout: float, username: str, password: str
 ) -> list[FoundPlug]:
-    """Tapo/Kasa devices answering python-kasa's broadcast discovery on ``target``."""
+    """Tapo/Kasa devices answering python-kasa's discovery sent to ``target`` (the LAN's
+    broadcast address, or one plug's own address)."""
     from kasa import Credentials, Discover
 
     found = await Discover.discover(
@@ -39,7 +42,9 @@ async def discover_plugs(
     )
     plugs = []
     for host, device in sorted(found.items()):
-        plugs.append(FoundPlug(host, device.alias or "", device.model or ""))
+        http_port = device.config.connection_type.http_port
+        port = http_port if http_port not in (None, 80) else None
+        plugs.append(FoundPlug(host, device.alias or "", device.model or "", device.mac, port))
         await device.disconnect()
     return plugs
 

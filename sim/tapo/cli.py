@@ -31,6 +31,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (0: any free one; it is printed)"
     )
+    parser.add_argument(
+        "--discovery-port",
+        type=int,
+        metavar="PORT",
+        help=(
+            "also answer python-kasa's discovery on UDP --host:PORT "
+            "(20002 is where it looks; default: off)"
+        ),
+    )
     parser.add_argument("--power", type=float, default=35.0, help="the load's draw in W")
     parser.add_argument("--transport", choices=("klap", "aes"), default="klap")
     parser.add_argument(
@@ -55,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         password = _password(args)
         if not 0 <= args.port <= 65535:
             raise _UsageError(f"--port must be 0..65535, not {args.port}")
+        if args.discovery_port is not None and not 0 <= args.discovery_port <= 65535:
+            raise _UsageError(f"--discovery-port must be 0..65535, not {args.discovery_port}")
         if not args.power >= 0:  # also refuses nan
             raise _UsageError("--power must be a number >= 0")
     except _UsageError as err:
@@ -94,12 +105,16 @@ async def _serve(args: argparse.Namespace, password: str) -> int:
         transport=args.transport,
         host=args.host,
         port=args.port,
+        discovery_port=args.discovery_port,
     )
     try:
         port = await server.start()
     except OSError as err:
         reason = "address already in use" if err.errno == errno.EADDRINUSE else err.strerror
-        _error(f"cannot listen on {args.host}:{args.port}: {reason}")
+        where = f"{args.port}" + (
+            f" (or UDP {args.discovery_port})" if args.discovery_port is not None else ""
+        )
+        _error(f"cannot listen on {args.host}:{where}: {reason}")
         return EXIT_USAGE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -112,6 +127,11 @@ async def _serve(args: argparse.Namespace, password: str) -> int:
         """e.g. '{"power_watts": 45}'""",
         flush=True,
     )
+    if server.discovery_port is not None:
+        print(
+            f"balupi-sim tapo: answering discovery on UDP {args.host}:{server.discovery_port}",
+            flush=True,
+        )
     try:
         await stop.wait()
     finally:

@@ -126,6 +126,11 @@ class SimulatedP110:
     # --- state -------------------------------------------------------------------------
 
     @property
+    def device_id(self) -> str:
+        """What get_device_info and the discovery answer both call the plug."""
+        return _hex_id("device" + self.mac, 40)
+
+    @property
     def power_watts(self) -> float:
         """The load's draw in W while the relay is on (what the meter shows then)."""
         return self._power_watts
@@ -284,7 +289,7 @@ class SimulatedP110:
         now = self._advance()
         on_time = int(now.timestamp() - self._on_since.timestamp()) if self._on_since else 0
         return {
-            "device_id": _hex_id("device" + self.mac, 40),
+            "device_id": self.device_id,
             "fw_ver": self.fw_ver,
             "hw_ver": self.hw_ver,
             "type": "SMART.TAPOPLUG",

@@ -21,6 +21,7 @@ from aiohttp import web
 from balupi.aiohttp_compat import SHUTDOWN_TIMEOUT_ON_RUNNER
 from balupi.sim.tapo.aes import AesError, AesServer
 from balupi.sim.tapo.device_model import SimulatedP110
+from balupi.sim.tapo.discovery import DiscoveryResponder
 from balupi.sim.tapo.klap import KlapError, KlapServer, auth_hash
 
 log = logging.getLogger("balupi.sim.tapo")
@@ -54,6 +55,7 @@ class TapoSimServer:
         transport: str = "klap",
         host: str = "127.0.0.1",
         port: int = 0,
+        discovery_port: int | None = None,
     ) -> None:
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
@@ -61,6 +63,9 @@ class TapoSimServer:
         self.transport = transport
         self.host = host
         self._requested_port = port
+        # UDP port that answers python-kasa's discovery (20002 is the one it probes); None: off.
+        self._discovery_port = discovery_port
+        self._discovery: DiscoveryResponder | None = None
         self._klap = KlapServer(auth_hash(username, password))
         self._aes = AesServer(username, password)
         # Faults, settable while running.
@@ -113,6 +118,11 @@ class TapoSimServer:
     # --- lifecycle -----------------------------------------------------------------------
 
     @property
+    def discovery_port(self) -> int | None:
+        """The bound UDP port that answers discovery, or None while it is off."""
+        return self._discovery.port if self._discovery is not None else None
+
+    @property
     def port(self) -> int:
         if self._port is None:
             raise RuntimeError("the server is not started")
@@ -157,12 +167,29 @@ class TapoSimServer:
             raise
         self._runner = runner
         self._port = sock.getsockname()[1]
+        if self._discovery_port is not None:
+            responder = DiscoveryResponder(
+                self.plug,
+                host=self.host,
+                http_port=self._port,
+                transport=self.transport,
+                port=self._discovery_port,
+            )
+            try:
+                await responder.start()
+            except BaseException:
+                await self.stop()
+                raise
+            self._discovery = responder
         log.debug("tapo sim (%s) listening on %s:%s", self.transport, self.host, self._port)
         return self._port
 
     async def stop(self) -> None:
         """Stop serving; requests held by `silent` or `delay_seconds` end at once."""
         runner, self._runner = self._runner, None
+        discovery, self._discovery = self._discovery, None
+        if discovery is not None:
+            discovery.stop()
         self._stopping.set()
         self._unsilenced.set()
         if runner is not None:
@@ -347,6 +374,7 @@ class TapoSimServer:
             "today_runtime_min": plug.today_runtime_min,
             "month_runtime_min": plug.month_runtime_min,
             "request_count": self.request_count,
+            "discovery_probes": self._discovery.probe_count if self._discovery else 0,
             "handshake_count": self.handshake_count,
             "method_counts": dict(self.method_counts),
             "sessions": self._klap.session_count + self._aes.session_count,
