@@ -25,6 +25,9 @@ from balupi.setup_files import (
     write_file,
 )
 
+# Without Pi-hole: the hosts file BaluPi writes and Debian dnsmasq's pid file (its SIGHUP).
+NO_PIHOLE_HOSTS = Path("/var/lib/balupi/baluhost.hosts")
+DNSMASQ_PID_FILE = Path("/run/dnsmasq/dnsmasq.pid")
 UNITS = ("balupi-exporter.service", "balupi-handshake.service")
 ALERTMANAGER_UNIT = "prometheus-alertmanager.service"
 
@@ -165,13 +168,19 @@ def run(args: argparse.Namespace) -> int:
         data["dns"] = {**dns, "pi_ip": pi_ip, "backend": "pihole"}
         problems += _check_pihole(pihole_url, etc / "pihole-password")
     else:
-        # Without Pi-hole the switch rewrites a hosts file nothing reads: a visible no-op.
+        # Without Pi-hole the switch writes a hosts file for Debian's dnsmasq and tells it
+        # with SIGHUP; until dnsmasq reads that file, a switch fails visibly (DnsSwitchFailing).
         data["dns"] = {
             **dns,
             "pi_ip": pi_ip,
             "backend": "hostsfile",
-            "hostsfile": {"path": "/var/lib/balupi/baluhost.hosts"},
+            "hostsfile": {"path": str(NO_PIHOLE_HOSTS), "pid_file": str(DNSMASQ_PID_FILE)},
         }
+        print(
+            f"No Pi-hole: baluhost.local goes into {NO_PIHOLE_HOSTS}. For a DNS server that"
+            f" serves it, install Debian's dnsmasq and add 'addn-hosts={NO_PIHOLE_HOSTS}' to"
+            " /etc/dnsmasq.d/balupi.conf (see docs/install.md)."
+        )
 
     inbox = old.get("inbox", {})
     if not args.no_inbox:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from balupi.config import load_config
 from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
@@ -258,3 +259,17 @@ def test_nothing_answers_and_the_person_types_the_address(tmp_path, sims, pihole
     assert f"plug nas ({sim.host}): OK, 41.5 W" in term.seen, term.seen
     assert status == 0, term.seen
     assert _plugs_written(etc) == [{"name": "nas", "host": sim.host, "port": sim.port}]
+
+
+def test_without_pihole_setup_writes_a_config_its_own_check_accepts(tmp_path, sims, pihole):
+    sims.append(sim := _start_sim(tmp_path, discovery=True))
+    etc = tmp_path / "etc"
+
+    run = _run_setup(etc, PASSWORD, pihole, "--discover", sim.host, "--pihole-url", "")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "addn-hosts=/var/lib/balupi/baluhost.hosts" in run.stdout
+    config = load_config(etc / "balupi.toml")  # what `balupi check-config` runs
+    assert config.dns is not None and config.dns.backend == "hostsfile"
+    assert config.dns.hostsfile.pid_file == Path("/run/dnsmasq/dnsmasq.pid")
+    assert config.pihole is None
