@@ -47,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--plug",
         action="append",
+        type=_plug_arg,
         metavar="NAME=HOST[:PORT]",
         help="a plug (repeat); 'nas' is the NAS's",
     )
@@ -268,6 +269,17 @@ def _choice(ask: _Asker, count: int) -> int:
         if answer.isdigit() and 1 <= int(answer) <= count:
             return int(answer)
         print(f"  give a number from 1 to {count}")
+
+
+def _plug_arg(spec: str) -> str:
+    """--plug's value checked where argparse can name it: NAME=HOST[:PORT], a port 1-65535."""
+    name, _, where = spec.partition("=")
+    host, _, port = where.partition(":")
+    if not name or not host:
+        raise argparse.ArgumentTypeError(f"{spec!r}: give NAME=HOST or NAME=HOST:PORT")
+    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise argparse.ArgumentTypeError(f"{spec!r}: the port must be a number from 1 to 65535")
+    return spec
 
 
 def _plug_spec(spec: str) -> dict[str, Any]:

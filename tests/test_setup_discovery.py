@@ -273,3 +273,16 @@ def test_without_pihole_setup_writes_a_config_its_own_check_accepts(tmp_path, si
     assert config.dns is not None and config.dns.backend == "hostsfile"
     assert config.dns.hostsfile.pid_file == Path("/run/dnsmasq/dnsmasq.pid")
     assert config.pihole is None
+
+
+@pytest.mark.parametrize("spec", ["nas=10.0.0.5:http", "nas=10.0.0.5:0", "=10.0.0.5", "nas"])
+def test_a_bad_plug_flag_is_refused_with_a_clear_message(tmp_path, spec):
+    run = subprocess.run(
+        [str(BIN / "balupi"), "setup", "--etc", str(tmp_path), "--non-interactive",
+         "--plug", spec],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"argument --plug: {spec!r}" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "balupi.toml").exists()  # nothing written
