@@ -19,6 +19,7 @@ Run: .venv/bin/python -m bench.dashboard_cost  [--rounds 3]
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import math
 import statistics
@@ -63,12 +64,22 @@ def load_plan(path: Path = PLAN) -> list[dict]:
     return list(queries.values()) if isinstance(queries, dict) else list(queries)
 
 
-def render(promql: str, *, step: int | None = None, today: int | None = None) -> str:
+def render(
+    promql: str, *, step: int | None = None, today: int | None = None, month: int | None = None
+) -> str:
     if step is not None:
         promql = promql.replace("$step", str(step))
     if today is not None:
         promql = promql.replace("$today", str(today))
+    if month is not None:
+        promql = promql.replace("$month", str(month))
     return promql
+
+
+def seconds_since_month_start(now: float) -> int:
+    """As src/queryPlan.ts's secondsSinceMonthStart (in UTC here), at least a minute."""
+    t = time.gmtime(now)
+    return max(60, int(now - calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0))))
 
 
 def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int) -> list[Request]:
@@ -82,8 +93,9 @@ def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int) -> l
         for k in range(int(HOUR // refresh) + 1):
             now = start + k * refresh
             today = max(60, int(now - midnight))
+            month = seconds_since_month_start(now)
             if q["kind"] == "instant":
-                params = {"query": render(q["promql"], today=today), "time": str(now)}
+                params = {"query": render(q["promql"], today=today, month=month), "time": str(now)}
                 timed.append((now, Request("query", params)))
                 continue
             windows = q["windowsSeconds"]

@@ -1,6 +1,7 @@
 """What a browser downloads before a Vite-built page shows: the scripts, module preloads and
-stylesheets index.html names, and every chunk those scripts import statically, each gzipped
-(level 9, as nginx's gzip_static files are)."""
+stylesheets index.html names, every chunk those scripts import statically, and the chunks they
+load lazily (Vite lists those in `__vite__mapDeps`: the chart, shown on the first view too),
+each gzipped (level 9, as nginx's gzip_static files are)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from pathlib import Path
 _STATIC_IMPORT = re.compile(
     r"""(?:\bimport|\bexport)\s*(?:[\w*{}\s,$]*?\bfrom\s*)?["']([^"']+\.js)["']"""
 )
+
+# Vite's list of lazily loaded chunks and their CSS: `m.f=["assets/Chart-x.js","assets/y.css"]`.
+_LAZY_DEPS = re.compile(r"""\bm\.f=\[([^\]]*)\]""")
+_QUOTED_ASSET = re.compile(r"""["']([^"']+\.(?:js|css))["']""")
 
 
 class _Assets(HTMLParser):
@@ -67,4 +72,6 @@ def first_load(dist: Path) -> FirstLoad:
             here = posixpath.dirname(name)
             for imported in _STATIC_IMPORT.findall(data.decode("utf-8", "replace")):
                 todo.append(posixpath.normpath(posixpath.join(here, imported)).lstrip("/"))
+            for deps in _LAZY_DEPS.findall(data.decode("utf-8", "replace")):
+                todo.extend(path.lstrip("/") for path in _QUOTED_ASSET.findall(deps))
     return FirstLoad(files)

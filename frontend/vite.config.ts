@@ -1,6 +1,7 @@
 // The dashboard's build: hashed assets in ../frontend-dist, byte-identical for the same input,
 // each asset also precompressed (.gz) for nginx's gzip_static. `npm run dev` proxies the three
 // same-origin sources to the demo stack (`make demo`), as nginx does on the Pi.
+import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
@@ -10,23 +11,20 @@ import { MAX_POINTS, NICE_STEPS, SCRAPE_INTERVAL_SECONDS } from "./src/range.ts"
 
 const DEMO_SNAPSHOT_DIR = resolve(import.meta.dirname, "../.demo/handshake/snapshot");
 
-// Gzip each emitted text asset at level 9. zlib writes no timestamp or file name into the gzip
-// header, so the .gz files are as reproducible as the assets themselves.
+// Gzip each emitted script, stylesheet and JSON at level 9, from the files as written: Vite still
+// rewrites chunks in its own generateBundle (the lazy chart's preload list), so a .gz taken there
+// could keep its placeholders. zlib writes no timestamp or file name into the gzip header, so
+// the .gz files are as reproducible as the assets themselves.
 function precompress(): Plugin {
   return {
     name: "balupi-precompress",
     apply: "build",
-    generateBundle(_options, bundle) {
-      for (const [fileName, item] of Object.entries(bundle)) {
-        if (!/\.(js|css|html|svg|json)$/.test(fileName)) continue;
-        const source = item.type === "chunk" ? item.code : item.source;
-        this.emitFile({
-          type: "asset",
-          fileName: `${fileName}.gz`,
-          source: gzipSync(typeof source === "string" ? Buffer.from(source) : source, {
-            level: 9,
-          }),
-        });
+    writeBundle(options, bundle) {
+      const dir = options.dir ?? "";
+      for (const fileName of Object.keys(bundle)) {
+        if (!/\.(js|css|json)$/.test(fileName)) continue;
+        const path = resolve(dir, fileName);
+        writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
       }
     },
   };

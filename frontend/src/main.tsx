@@ -3,6 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { LanguageProvider } from "./i18n/language";
+import { prefetchFirstLoad } from "./prefetch";
 import "./styles.css";
 
 // Polling, not retrying: every source is asked again at its own interval anyway, and a failed
@@ -18,6 +19,8 @@ const client = new QueryClient({
     },
   },
 });
+
+prefetchFirstLoad(client);
 
 const root = document.getElementById("root");
 if (root) {

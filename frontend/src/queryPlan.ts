@@ -64,7 +64,8 @@ export const QUERIES = {
     panel: "power",
     kind: "instant",
     promql: energySince("$todays"),
-    refreshSeconds: 60,
+    // A day's kWh moves by thousandths in a minute; each ask reads up to a day of samples.
+    refreshSeconds: 300,
   },
   powerMonth: {
     id: "power.month",
@@ -95,7 +96,8 @@ export const QUERIES = {
       'label_replace(increase(balupi_nas_online_seconds_total[$todays]), "q", "online", "", "")' +
       ' or label_replace(sum by (result) (increase(balupi_nas_wakes_total[$todays])), "q", "wakes", "", "")' +
       ' or label_replace(sum(increase(balupi_nas_takeovers_total[$todays])), "q", "outages", "", "")',
-    refreshSeconds: 60,
+    // Today's summary (hours online, wakes): reads up to a day of samples per ask.
+    refreshSeconds: 300,
   },
   usageDays: {
     id: "usage.days",
@@ -136,14 +138,16 @@ export const QUERIES = {
       "pihole_api_sessions",
       "pihole_api_sessions_max",
     ]),
-    refreshSeconds: 15,
+    // Today's counters and clients: slower than the watts, quick enough to show Pi-hole stopping.
+    refreshSeconds: 20,
   },
   inbox: {
     id: "inbox",
     panel: "inbox",
     kind: "instant",
     promql: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds"]),
-    refreshSeconds: 15,
+    // The oldest file's age (minutes to hours); a flush shows through the status at once.
+    refreshSeconds: 30,
   },
   node: {
     id: "node",
@@ -163,7 +167,9 @@ export const QUERIES = {
       ],
       ',fstype!~"tmpfs|ramfs|squashfs|devtmpfs|overlay|nsfs|autofs|fuse.*"',
     ),
-    refreshSeconds: 15,
+    // The Pi's temperature, memory, uptime and disks change over minutes; 20 s still shows
+    // Prometheus stopping soon after the power panel does.
+    refreshSeconds: 20,
   },
 } as const satisfies Record<string, Query>;
 

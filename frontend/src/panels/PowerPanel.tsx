@@ -1,14 +1,16 @@
 // Power: the NAS plug's watts now (big, live), each plug when there are several, energy and
 // cost today and this month (the browser's local calendar), and the history chart (24 h, 7 d, 30 d).
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { byName, jobUp, valueOf, type Sample } from "../api/prometheus";
-import { Chart } from "../components/Chart";
 import { Panel, Stat } from "../components/Panel";
 import { formatKwh, formatMoney, formatWatts } from "../format";
 import { stateOf, useInstant, useNow, useRange } from "../hooks";
 import { useLanguage } from "../i18n/language";
 import { worstState, withUpstream, type UpstreamName } from "../panelState";
 import { DAY, QUERIES } from "../queryPlan";
+
+// uPlot in its own chunk: the panel's figures render before the chart code is parsed.
+const Chart = lazy(() => import("../components/Chart").then((m) => ({ default: m.Chart })));
 
 export const NAS_PLUG = "nas";
 
@@ -110,13 +112,15 @@ export function PowerPanel() {
         </div>
       </div>
       {history.data && history.data.series.length > 0 ? (
-        <Chart
-          data={history.data}
-          label={t.power.chartLabel(windowName)}
-          seriesName={(l) => l.plug ?? "?"}
-          unit="W"
-          lang={lang}
-        />
+        <Suspense fallback={<p className="muted chart-empty">{t.loading}</p>}>
+          <Chart
+            data={history.data}
+            label={t.power.chartLabel(windowName)}
+            seriesName={(l) => l.plug ?? "?"}
+            unit="W"
+            lang={lang}
+          />
+        </Suspense>
       ) : (
         <p className="muted chart-empty">{history.isPending ? t.loading : t.power.noHistory}</p>
       )}
