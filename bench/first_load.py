@@ -19,6 +19,8 @@ _STATIC_IMPORT = re.compile(
 
 # Vite's list of lazily loaded chunks and their CSS: `m.f=["assets/Chart-x.js","assets/y.css"]`.
 _LAZY_DEPS = re.compile(r"""\bm\.f=\[([^\]]*)\]""")
+# A lazily imported chunk without CSS of its own: import(`./root-x.js`).
+_DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'`]([^"'`]+\.js)["'`]\s*\)""")
 _QUOTED_ASSET = re.compile(r"""["']([^"']+\.(?:js|css))["']""")
 
 
@@ -71,6 +73,8 @@ def first_load(dist: Path) -> FirstLoad:
         if name.endswith(".js"):
             here = posixpath.dirname(name)
             for imported in _STATIC_IMPORT.findall(data.decode("utf-8", "replace")):
+                todo.append(posixpath.normpath(posixpath.join(here, imported)).lstrip("/"))
+            for imported in _DYNAMIC_IMPORT.findall(data.decode("utf-8", "replace")):
                 todo.append(posixpath.normpath(posixpath.join(here, imported)).lstrip("/"))
             for deps in _LAZY_DEPS.findall(data.decode("utf-8", "replace")):
                 todo.extend(path.lstrip("/") for path in _QUOTED_ASSET.findall(deps))

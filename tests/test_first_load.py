@@ -1,4 +1,5 @@
-"""bench.first_load counts what index.html loads and what those scripts import statically."""
+"""bench.first_load counts what index.html loads and what those scripts import, statically or
+lazily (the dashboard's first view loads its lazy chunks too)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import gzip
 from bench.first_load import first_load, gzip_size
 
 
-def test_counts_scripts_preloads_styles_and_static_imports_only(tmp_path):
+def test_counts_scripts_preloads_styles_and_every_import(tmp_path):
     assets = tmp_path / "assets"
     assets.mkdir()
     (tmp_path / "index.html").write_text(
@@ -17,15 +18,21 @@ def test_counts_scripts_preloads_styles_and_static_imports_only(tmp_path):
     )
     (assets / "index.js").write_text('import{a}from"./shared.js";import("./lazy.js");a();')
     (assets / "vendor.js").write_text("export const v=1;" * 50)
-    (assets / "shared.js").write_text('import"./deep.js";export const a=()=>1;')
+    (assets / "shared.js").write_text(
+        'import"./deep.js";const m={};m.f=["assets/chart.js","assets/chart.css"];'
+        "export const a=()=>1;"
+    )
+    (assets / "chart.js").write_text("export const c=2;")
+    (assets / "chart.css").write_text(".c{}")
     (assets / "deep.js").write_text("console.log(1)")
     (assets / "lazy.js").write_text("x" * 10_000)
     (assets / "index.css").write_text("body{margin:0}")
     load = first_load(tmp_path)
     assert sorted(load.files) == [
-        "assets/deep.js", "assets/index.css", "assets/index.js", "assets/shared.js",
-        "assets/vendor.js",
+        "assets/chart.css", "assets/chart.js", "assets/deep.js", "assets/index.css",
+        "assets/index.js", "assets/lazy.js", "assets/shared.js", "assets/vendor.js",
     ]  # fmt: skip
-    assert load.css_gzip == gzip_size(b"body{margin:0}")
+    assert "favicon.svg" not in load.files
+    assert load.css_gzip == gzip_size(b"body{margin:0}") + gzip_size(b".c{}")
     assert load.total_gzip == load.js_gzip + load.css_gzip
     assert gzip_size(b"abc") == len(gzip.compress(b"abc", 9, mtime=0))

@@ -1,8 +1,6 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
-import { App } from "./App";
-import { LanguageProvider } from "./i18n/language";
+// The entry script: small (no React), so every panel's first request leaves while the React
+// chunk (root.tsx) is still loading and being parsed.
+import { QueryClient } from "@tanstack/react-query";
 import { prefetchFirstLoad } from "./prefetch";
 import "./styles.css";
 
@@ -23,14 +21,4 @@ const client = new QueryClient({
 prefetchFirstLoad(client);
 
 const root = document.getElementById("root");
-if (root) {
-  createRoot(root).render(
-    <StrictMode>
-      <QueryClientProvider client={client}>
-        <LanguageProvider>
-          <App />
-        </LanguageProvider>
-      </QueryClientProvider>
-    </StrictMode>,
-  );
-}
+if (root) void import("./root").then(({ mount }) => mount(root, client));

@@ -3,7 +3,7 @@
 // so they pick up these answers (or the requests still on their way) instead of asking again.
 import type { QueryClient } from "@tanstack/react-query";
 import type { Status } from "./api/handshake";
-import { dailyOptions, instantOptions, rangeOptions, snapshotOptions, statusOptions } from "./hooks";
+import { dailyOptions, instantOptions, rangeOptions, snapshotOptions, statusOptions } from "./queryOptions";
 import { lastMidnights, QUERIES } from "./queryPlan";
 
 export function prefetchFirstLoad(client: QueryClient): void {

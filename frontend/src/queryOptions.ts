@@ -1,0 +1,85 @@
+// Each source's query options (key, fetch, refresh), without React: the page's entry script
+// starts the first requests with them (prefetch.ts) before the React chunk has loaded, and the
+// hooks (hooks.ts) poll with the same ones.
+import type { QueryClient } from "@tanstack/react-query";
+import { fetchStatus } from "./api/handshake";
+import { queryInstant, queryRange } from "./api/prometheus";
+import { fetchSnapshot } from "./api/snapshot";
+import { asSourceError } from "./api/sourceError";
+import { OTHER_SOURCES, render, type InstantQuery, type RangeQuery } from "./queryPlan";
+import { mergeRange, nextRequest, type RangeData } from "./range";
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw asSourceError(err);
+  }
+}
+
+// On mount, a query the page's start already fetched (prefetch.ts) is not asked again until its
+// refresh is due: the first answer is reused instead of doubling the first load's requests.
+const dueOnMount =
+  (refreshSeconds: number) =>
+  (query: { state: { dataUpdatedAt: number } }): boolean =>
+    Date.now() - query.state.dataUpdatedAt >= refreshSeconds * 1000;
+
+export function instantOptions(q: InstantQuery) {
+  return {
+    queryKey: ["prometheus", q.id],
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      guarded(() => queryInstant(render(q, { now: new Date() }), signal)),
+    refetchInterval: q.refreshSeconds * 1000,
+    refetchOnMount: dueOnMount(q.refreshSeconds),
+  };
+}
+
+/** A chart's window, refreshed by asking only for its tail (range.ts). */
+export function rangeOptions(client: QueryClient, q: RangeQuery, windowSeconds: number) {
+  const key = ["prometheus", q.id, windowSeconds];
+  return {
+    queryKey: key,
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      guarded(async () => {
+        const previous = client.getQueryData<RangeData>(key);
+        const req = nextRequest(q.refresh === "tail" ? previous : undefined, windowSeconds, Date.now() / 1000);
+        const series = await queryRange(render(q, { step: req.step, windowSeconds }), req.start, req.end, req.step, signal);
+        return mergeRange(q.refresh === "tail" ? previous : undefined, series, req, windowSeconds);
+      }),
+    refetchInterval: q.refreshSeconds * 1000,
+    refetchOnMount: dueOnMount(q.refreshSeconds),
+  };
+}
+
+/** Points at local midnights (one per day): a fixed 1-day step, asked in full. */
+export function dailyOptions(q: RangeQuery, midnights: number[]) {
+  const first = midnights[0] ?? 0;
+  const last = midnights[midnights.length - 1] ?? 0;
+  return {
+    queryKey: ["prometheus", q.id, first, last],
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      guarded(async (): Promise<RangeData> => {
+        const step = q.fixedStepSeconds ?? 86400;
+        const series = await queryRange(render(q, { step }), first, last, step, signal);
+        return { step, windowSeconds: last - first, series, end: last };
+      }),
+    refetchInterval: q.refreshSeconds * 1000,
+    refetchOnMount: dueOnMount(q.refreshSeconds),
+  };
+}
+
+export const statusOptions = {
+  queryKey: ["status"],
+  queryFn: ({ signal }: { signal: AbortSignal }) => guarded(() => fetchStatus(signal)),
+  refetchOnMount: dueOnMount(OTHER_SOURCES.status.refreshSeconds),
+};
+
+export function snapshotOptions(lastSnapshot: string | null | undefined) {
+  return {
+    queryKey: ["snapshot", lastSnapshot ?? null],
+    queryFn: ({ signal }: { signal: AbortSignal }) => guarded(() => fetchSnapshot(signal)),
+    refetchInterval: OTHER_SOURCES.snapshot.refreshSeconds * 1000,
+    refetchOnMount: dueOnMount(OTHER_SOURCES.snapshot.refreshSeconds),
+  };
+}
+
