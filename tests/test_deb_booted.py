@@ -9,6 +9,7 @@ on Debian's python3; BaluPi's services run from the package."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -261,6 +262,30 @@ def test_upgrade_keeps_the_edited_config_and_the_data(box, debs):
     assert box.run("systemctl", "show", "-p", "MainPID", "balupi-handshake").stdout != pid
     wait_for(lambda: all_active(box, OURS + THEIRS), timeout=60, what="every unit active again")
     assert box.run("balupi", "check-config").returncode == 0
+
+
+def test_deploy_installs_over_ssh(box, debs, tmp_path):
+    """`make deploy`'s script, run here as on the developer's machine, reaches the "Pi" over
+    SSH (the container's sshd, through its network namespace) and installs the package."""
+    key = tmp_path / "deploy-key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    box.sh("install -d -m 700 /root/.ssh")
+    box.run("tee", "/root/.ssh/authorized_keys", input=key.with_suffix(".pub").read_text())
+    box.run("dpkg", "--remove", "balupi")  # so the deploy really installs (config stays)
+    assert box.run("dpkg", "-s", "balupi", check=False).stdout.count("Status: install ok") == 0
+    opts = f"-i {key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
+    assert box.leader is not None
+    run = subprocess.run(
+        ["nsenter", "-t", str(box.leader), "-n", "--",
+         str(REPO / "packaging" / "deploy"), "root@127.0.0.1", str(debs[1])],
+        env={**os.environ, "BALUPI_SSH_OPTS": opts},
+        capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "done. First time on this Pi" in run.stdout
+    assert "Status: install ok installed" in box.run("dpkg", "-s", "balupi").stdout
+    assert "0.0.2~new" in box.sh("cat /usr/lib/balupi/balupi/_package_version.py")
+    wait_for(lambda: all_active(box, OURS + THEIRS), timeout=60, what="every unit active again")
 
 
 def test_remove_keeps_config_and_purge_keeps_the_data(box):
