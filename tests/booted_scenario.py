@@ -73,15 +73,11 @@ def all_active(box: Container, units: tuple[str, ...]) -> bool:
     return all(box.unit_state(u) == "active" for u in units)
 
 
-def start_simulators(box: Container) -> None:
-    box.sh(
-        "echo tapo-secret > /root/tapo-password; echo web-secret > /root/pihole-web-password;"
-        "echo app-secret > /root/pihole-app-password; mkdir -p /var/tmp/pihole;"
-        "id nas >/dev/null 2>&1 || useradd -m nas; install -d -o nas /home/nas/inbox-from-pi"
-    )
+def start_plug(box: Container, unit: str) -> None:
+    """The simulated NAS plug as the unit ``unit`` (a stopped unit's name cannot be reused)."""
     sim(
         box,
-        "sim-tapo",
+        unit,
         "tapo",
         "--port",
         "9999",
@@ -92,6 +88,15 @@ def start_simulators(box: Container) -> None:
         "--power",
         "41.5",
     )
+
+
+def start_simulators(box: Container) -> None:
+    box.sh(
+        "echo tapo-secret > /root/tapo-password; echo web-secret > /root/pihole-web-password;"
+        "echo app-secret > /root/pihole-app-password; mkdir -p /var/tmp/pihole;"
+        "id nas >/dev/null 2>&1 || useradd -m nas; install -d -o nas /home/nas/inbox-from-pi"
+    )
+    start_plug(box, "sim-tapo")
     sim(
         box,
         "sim-pihole",

@@ -30,8 +30,8 @@ from tests.booted_scenario import (
     dns_answer,
     http,
     nas_state,
-    sim,
     start_nas,
+    start_plug,
     start_simulators,
 )
 from tests.waiting import wait_for
@@ -176,19 +176,7 @@ def test_doctor_names_a_failure_with_its_fix(box):
         assert result.returncode == 1
         assert "fix: the plug does not answer" in result.stdout
     finally:
-        sim(
-            box,
-            "sim-tapo2",
-            "tapo",
-            "--port",
-            "9999",
-            "--username",
-            "nas@example.com",
-            "--password-file",
-            "/root/tapo-password",
-            "--power",
-            "41.5",
-        )
+        start_plug(box, "sim-tapo2")
 
 
 def test_nginx_serves_the_dashboard(box):
