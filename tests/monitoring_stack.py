@@ -175,3 +175,19 @@ def monitoring_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monit
             pytest.skip(f"{tool} is missing: run make system-deps")
     with running_stack(tmp_path_factory.mktemp("monitoring")) as stack:
         yield stack
+
+
+def reads(prometheus: Prometheus, expr: str, expected: float) -> bool:
+    """Whether Prometheus answers ``expected`` (to 0.01) for ``expr`` now."""
+    result = prometheus.query(expr)
+    return bool(result) and abs(float(result[0]["value"][1]) - expected) < 0.01
+
+
+def wait_reads(prometheus: Prometheus, expr: str, expected: float, timeout: float = 30) -> None:
+    """Wait until Prometheus answers ``expected`` for ``expr`` (one query per poll)."""
+    wait_for(
+        lambda: reads(prometheus, expr, expected),
+        what=f"{expr} == {expected}",
+        timeout=timeout,
+        interval=0.2,
+    )

@@ -16,7 +16,7 @@ from balupi.devstack import pihole_demo
 from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
-from tests.waiting import wait_for
+from tests.monitoring_stack import wait_reads
 
 BIN = Path(sys.executable).parent
 pytestmark = [
@@ -28,12 +28,6 @@ pytestmark = [
 def sim_state(port: int) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/sim/state", timeout=5) as answer:
         return json.load(answer)
-
-
-def reads(prometheus: Prometheus, expr: str, expected: float) -> bool:
-    """Whether Prometheus answers ``expected`` for ``expr`` now."""
-    result = prometheus.query(expr)
-    return bool(result) and float(result[0]["value"][1]) == expected
 
 
 def test_prometheus_scrapes_pihole_as_its_own_job(tmp_path):
@@ -68,18 +62,8 @@ def test_prometheus_scrapes_pihole_as_its_own_job(tmp_path):
         prometheus = Prometheus(tmp_path / "prom", prom_config, port=prom_port).start()
         running.callback(prometheus.stop)
         prometheus.wait_ready()
-        wait_for(
-            lambda: reads(prometheus, 'up{job="pihole"}', 1),
-            what='up{job="pihole"} == 1',
-            timeout=30,
-            interval=0.2,  # a query each time
-        )
-        wait_for(
-            lambda: reads(prometheus, 'pihole_up{job="pihole"}', 1),
-            what='pihole_up{job="pihole"} == 1',
-            timeout=30,
-            interval=0.2,  # a query each time
-        )
+        wait_reads(prometheus, 'up{job="pihole"}', 1)
+        wait_reads(prometheus, 'pihole_up{job="pihole"}', 1)
         assert prometheus.query('pihole_dns_queries_today{job="pihole"}')
         assert not prometheus.query('pihole_up{job="tapo"}')  # each source in its own job
         assert sim_state(api_port)["open_sessions"] == 1

@@ -13,8 +13,8 @@ import pytest
 from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config
+from tests.monitoring_stack import wait_reads
 from tests.tapo_helpers import PASSWORD, USER
-from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.integration
@@ -81,39 +81,13 @@ def stack(tmp_path):
             proc.stop()
 
 
-def reads(prometheus: Prometheus, expr: str, expected: float) -> bool:
-    """Whether Prometheus answers ``expected`` (to 0.01) for ``expr`` now."""
-    result = prometheus.query(expr)
-    return bool(result) and abs(float(result[0]["value"][1]) - expected) < 0.01
-
-
 def test_prometheus_reads_the_simulated_power(stack):
     prometheus, plug_port, exporter = stack
-    wait_for(
-        lambda: reads(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 38.5),
-        what='tapo_power_watts{job="tapo",plug="nas"} == 38.5',
-        timeout=30,
-        interval=0.2,  # a query each time
-    )
-    wait_for(
-        lambda: reads(prometheus, 'up{job="tapo"}', 1),
-        what='up{job="tapo"} == 1',
-        timeout=30,
-        interval=0.2,  # a query each time
-    )
-    wait_for(
-        lambda: reads(prometheus, 'up{job="balupi-exporter"}', 1),
-        what='up{job="balupi-exporter"} == 1',
-        timeout=30,
-        interval=0.2,  # a query each time
-    )
+    wait_reads(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 38.5)
+    wait_reads(prometheus, 'up{job="tapo"}', 1)
+    wait_reads(prometheus, 'up{job="balupi-exporter"}', 1)
     control(plug_port, power_watts=42.0)
-    wait_for(
-        lambda: reads(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 42.0),
-        what='tapo_power_watts{job="tapo",plug="nas"} == 42.0',
-        timeout=30,
-        interval=0.2,  # a query each time
-    )
+    wait_reads(prometheus, 'tapo_power_watts{job="tapo",plug="nas"}', 42.0)
     assert exporter.stop() == 0  # SIGTERM ends it cleanly
 
 
