@@ -8,6 +8,8 @@ import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
 import { OTHER_SOURCES, QUERIES } from "./src/queryPlan.ts";
 import { MAX_POINTS, NICE_STEPS, SCRAPE_INTERVAL_SECONDS } from "./src/range.ts";
+import { SCRAPE_SETTLE_MS } from "./src/scrape.ts";
+import { MIN_OPEN_SECONDS, SETTLE_SECONDS } from "./src/since.ts";
 
 const DEMO_SNAPSHOT_DIR = resolve(import.meta.dirname, "../.demo/handshake/snapshot");
 
@@ -39,9 +41,17 @@ function queryPlanJson(): Plugin {
       const plan = {
         placeholders: {
           $step: "a range query's step in seconds ([$steps] becomes [300s])",
-          $today: "seconds since the browser's local midnight ([$todays] becomes [45000s]), at least 60",
-          $month: "seconds since local midnight of the month's 1st ([$months] becomes [1252800s]), at least 60",
+          $from: "a \"since\" figure's piece: its start, unix seconds (@ $from becomes @ 1764543600)",
+          $range: "a \"since\" figure's piece: its length in seconds ([$ranges] becomes [3600s])",
+          $reach: "a \"since\" figure's piece: its length plus the 5-minute lookback of @ $from",
         },
+        // How a "since" figure is cut (src/since.ts): since the 1st = (1st, today's midnight]
+        // asked at midnight + today's; today = (midnight, last full hour] asked at that hour +
+        // (last full hour, now] asked now (at least 60 s). A closed piece is asked once (again
+        // only if it was asked within settle_seconds of its end); the open one every refresh.
+        since: { settle_seconds: SETTLE_SECONDS, min_open_seconds: MIN_OPEN_SECONDS, hour_seconds: 3600 },
+        // A query with followsScrape is asked just after each scrape (src/scrape.ts).
+        scrape: { interval_seconds: SCRAPE_INTERVAL_SECONDS, settle_ms: SCRAPE_SETTLE_MS },
         // How a chart picks its step and refreshes (src/range.ts): the smallest nice step with
         // at most max_points points; end = the next multiple of the step after now; a "tail"
         // refresh asks from the previous end to the new one.

@@ -46,6 +46,16 @@ class MonitoringStack:
     prometheus: Prometheus
     workdir: Path
     started: float  # Unix time: range queries from here cover all the stack's data
+    plug_control: str  # the simulated NAS plug's /sim/control
+
+    @contextlib.contextmanager
+    def drawing(self, watts: float) -> Iterator[None]:
+        """The NAS plug draws ``watts`` meanwhile (its Wh counters move faster), then as before."""
+        post(self.plug_control, {"power_watts": watts})
+        try:
+            yield
+        finally:
+            post(self.plug_control, {"power_watts": ONLINE_WATTS})
 
 
 def _config(work: Path, p: dict[str, int]) -> str:
@@ -165,7 +175,9 @@ def running_stack(work: Path) -> Iterator[MonitoringStack]:
             prometheus = proc
         assert isinstance(prometheus, Prometheus)
         _sleep_and_wake(prometheus, ports)
-        yield MonitoringStack(prometheus, work, started)
+        yield MonitoringStack(
+            prometheus, work, started, f"http://127.0.0.1:{ports['plug']}/sim/control"
+        )
 
 
 @pytest.fixture(scope="session")

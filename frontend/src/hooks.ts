@@ -1,21 +1,23 @@
 // Polling hooks: one react-query query per entry of the query plan, plus the handshake status
 // and the snapshot. Failures become SourceErrors in the query's state, never thrown to React.
-import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
+import { useQueries, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
 import { useSyncExternalStore } from "react";
 import type { Status } from "./api/handshake";
 import type { Sample } from "./api/prometheus";
 import type { Snapshot } from "./api/snapshot";
-import type { SourceError } from "./api/sourceError";
+import { asSourceError, type SourceError } from "./api/sourceError";
 import { sourceState, type PanelState, type SourceName } from "./panelState";
-import { OTHER_SOURCES, type InstantQuery, type RangeQuery } from "./queryPlan";
+import { OTHER_SOURCES, type InstantQuery, type RangeQuery, type SinceQuery } from "./queryPlan";
 import {
   dailyOptions,
   instantOptions,
+  pieceOptions,
   rangeOptions,
   snapshotOptions,
   statusOptions,
 } from "./queryOptions";
 import type { RangeData } from "./range";
+import { combinePieces, piecesSince, type PiecesResult, type Since } from "./since";
 
 // One clock for the whole page, ticking each second ("updated 12 s ago", wake progress).
 let now = Date.now();
@@ -43,6 +45,29 @@ export function useNow(): number {
 
 export function useInstant(q: InstantQuery): UseQueryResult<Sample[], SourceError> {
   return useQuery<Sample[], SourceError>(instantOptions(q));
+}
+
+/**
+ * A figure since local midnight or the 1st, summed over its pieces (since.ts). The pieces come
+ * from the clock at render (the panels render each second): they move on the hour.
+ */
+export function useSince(q: SinceQuery, since: Since): PiecesResult {
+  return useQueries({
+    queries: piecesSince(since, new Date()).map((piece) => pieceOptions(q, piece)),
+    combine: combineAnswers,
+  });
+}
+
+// Outside the hook: a stable combine is rerun only when an answer changes.
+function combineAnswers(results: UseQueryResult<Sample[], Error>[]): PiecesResult {
+  return combinePieces(
+    results.map((r) => ({
+      data: r.data,
+      dataUpdatedAt: r.dataUpdatedAt,
+      errorUpdatedAt: r.errorUpdatedAt,
+      error: r.error ? asSourceError(r.error) : null,
+    })),
+  );
 }
 
 export function useRange(q: RangeQuery, windowSeconds: number): UseQueryResult<RangeData, SourceError> {

@@ -3,8 +3,9 @@
 // so they pick up these answers (or the requests still on their way) instead of asking again.
 import type { QueryClient } from "@tanstack/react-query";
 import type { Status } from "./api/handshake";
-import { dailyOptions, instantOptions, rangeOptions, snapshotOptions, statusOptions } from "./queryOptions";
+import { dailyOptions, instantOptions, pieceOptions, rangeOptions, snapshotOptions, statusOptions } from "./queryOptions";
 import { lastMidnights, QUERIES } from "./queryPlan";
+import { piecesSince } from "./since";
 
 export function prefetchFirstLoad(client: QueryClient): void {
   // The status first: the snapshot is asked for once it names one (no 404 without a snapshot).
@@ -17,6 +18,16 @@ export function prefetchFirstLoad(client: QueryClient): void {
     });
   for (const q of Object.values(QUERIES)) {
     if (q.kind === "instant") void client.prefetchQuery(instantOptions(q));
+    if (q.kind === "since") {
+      // The day's pieces are also the month's last ones: one request each.
+      const pieces = q.spans.flatMap((span) => piecesSince(span, new Date()));
+      const seen = new Set<string>();
+      for (const piece of pieces) {
+        const key = `${piece.start}-${piece.end}`;
+        if (!seen.has(key)) void client.prefetchQuery(pieceOptions(q, piece));
+        seen.add(key);
+      }
+    }
   }
   const { powerHistory, usageDays } = QUERIES;
   void client.prefetchQuery(rangeOptions(client, powerHistory, powerHistory.windowsSeconds[0]));

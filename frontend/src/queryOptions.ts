@@ -6,8 +6,11 @@ import { fetchStatus } from "./api/handshake";
 import { queryInstant, queryRange } from "./api/prometheus";
 import { fetchSnapshot } from "./api/snapshot";
 import { asSourceError } from "./api/sourceError";
-import { OTHER_SOURCES, render, type InstantQuery, type RangeQuery } from "./queryPlan";
+import { OTHER_SOURCES, render, type InstantQuery, type RangeQuery, type SinceQuery } from "./queryPlan";
 import { mergeRange, nextRequest, type RangeData } from "./range";
+import { untilNextScrapeMs } from "./scrape";
+import { pieceSettled, pieceValues, type Piece } from "./since";
+import type { Sample } from "./api/prometheus";
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -27,10 +30,32 @@ const dueOnMount =
 export function instantOptions(q: InstantQuery) {
   return {
     queryKey: ["prometheus", q.id],
-    queryFn: ({ signal }: { signal: AbortSignal }) =>
-      guarded(() => queryInstant(render(q, { now: new Date() }), signal)),
-    refetchInterval: q.refreshSeconds * 1000,
+    queryFn: ({ signal }: { signal: AbortSignal }) => guarded(() => queryInstant(render(q), signal)),
+    refetchInterval: q.followsScrape
+      ? (query: { state: { data: Sample[] | undefined } }) => untilNextScrapeMs(query.state.data, Date.now())
+      : q.refreshSeconds * 1000,
     refetchOnMount: dueOnMount(q.refreshSeconds),
+  };
+}
+
+/**
+ * One piece of a figure since midnight or the 1st (since.ts). A closed piece is asked until
+ * its answer is settled, then never again; the open one every ``refreshSeconds``.
+ */
+export function pieceOptions(q: SinceQuery, piece: Piece) {
+  const every = q.refreshSeconds * 1000;
+  return {
+    queryKey: ["prometheus", q.id, piece.start, piece.end ?? "open"],
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      guarded(() => {
+        const values = pieceValues(piece, new Date());
+        return queryInstant(render(q, { piece: values }), signal, piece.end ?? undefined);
+      }),
+    refetchInterval:
+      piece.end === null
+        ? every
+        : (query: { state: { dataUpdatedAt: number } }) => (pieceSettled(piece, query.state.dataUpdatedAt) ? false : every),
+    refetchOnMount: piece.end === null ? dueOnMount(q.refreshSeconds) : false,
   };
 }
 

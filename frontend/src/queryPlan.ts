@@ -2,9 +2,12 @@
 // The one place to read what an open dashboard costs Prometheus; the benchmarks replay it
 // (the build writes it to frontend-dist/query-plan.json).
 //
-// Placeholders: $step (a range query's step in seconds), $today (seconds since local midnight),
-// $month (seconds since local midnight of the month's 1st), both filled in at query time.
+// Placeholders: $step (a range query's step in seconds); for a "since" figure's piece (since.ts)
+// $from (its start, unix seconds), $range (its length in seconds) and $reach ($range plus the
+// 5-minute lookback of `@ $from`); filled in at query time.
 // Metrics of one panel come in one request where they can: `{__name__=~"a|b"}` selects several.
+
+import type { Since } from "./since";
 
 export type PanelId = "nas" | "power" | "usage" | "pihole" | "snapshot" | "inbox" | "pi";
 
@@ -14,6 +17,11 @@ export interface InstantQuery {
   kind: "instant";
   promql: string;
   refreshSeconds: number;
+  /**
+   * Asked again just after each scrape instead of every ``refreshSeconds`` (scrape.ts): the
+   * answer's `q="scraped_at"` sample says when the last one was.
+   */
+  followsScrape?: boolean;
 }
 
 export interface RangeQuery {
@@ -32,7 +40,21 @@ export interface RangeQuery {
   downsampled?: { fromWindowSeconds: number; promql: string };
 }
 
-export type Query = InstantQuery | RangeQuery;
+/**
+ * A figure since local midnight ("day") or the 1st ("month"), as the sum of pieces (since.ts):
+ * the closed ones asked once, the one since the last full hour every ``refreshSeconds``.
+ */
+export interface SinceQuery {
+  id: string;
+  panel: PanelId;
+  kind: "since";
+  /** The figure over the piece ($from, $range, $reach) before the evaluation time; it must add up over time. */
+  promql: string;
+  spans: Since[];
+  refreshSeconds: number;
+}
+
+export type Query = InstantQuery | RangeQuery | SinceQuery;
 
 // Several metrics in one request. With `job`, the job's `up` comes along in the same selector
 // (an `or up{...}` would drop it: `or` matches label sets without the name).
@@ -40,10 +62,15 @@ const names = (...metrics: string[]): string => `{__name__=~"${metrics.join("|")
 const ofJob = (job: string, metrics: string[], extra = ""): string =>
   `{__name__=~"${[...metrics, "up"].join("|")}",job="${job}"${extra}}`;
 
-const kwhSince = (range: string): string => `increase(tapo_energy_joules_total[${range}]) / 3.6e6`;
-const energySince = (range: string): string =>
-  `label_replace(${kwhSince(range)}, "q", "kwh", "", "")` +
-  ` or label_replace(${kwhSince(range)} * on() group_left(currency) balupi_energy_price_per_kilowatt_hour, "q", "cost", "", "")`;
+// What a counter grew by over a piece: its value now minus its last value at the piece's start,
+// exact to the sample (increase() would extrapolate each piece to its ends, and the readings
+// between two pieces would fall between them). Where it was reset meanwhile, or has no value
+// at the start (a new series), increase() over the piece instead.
+const grown = (counter: string): string =>
+  `((${counter} - ${counter} @ $from) and (resets(${counter}[$reachs]) == 0) or increase(${counter}[$ranges]))`;
+const KWH = `${grown("tapo_energy_joules_total")} / 3.6e6`;
+// When the scrape job's `up` was last written: the time of its last scrape, failed or not.
+const scrapedAt = (job: string): string => `label_replace(timestamp(up{job="${job}"}), "q", "scraped_at", "", "")`;
 
 export const HOUR = 3600;
 export const DAY = 86400;
@@ -53,26 +80,25 @@ export const QUERIES = {
     id: "power.now",
     panel: "power",
     kind: "instant",
-    promql: ofJob("tapo", ["tapo_power_watts", "tapo_up"]),
-    refreshSeconds: 5,
+    promql: `${ofJob("tapo", ["tapo_power_watts", "tapo_up"])} or ${scrapedAt("tapo")}`,
+    // A new reading exists once per scrape (every 15 s): asked just after each one, so it shows
+    // within about 2 s of the scrape, with a third of the asks of a 5 s poll.
+    refreshSeconds: 15,
+    followsScrape: true,
   },
-  // Energy per plug since local midnight / the 1st, the range chosen by the browser when it asks
-  // ($today, $month); cost priced like the rules price it (balupi-usage.rules.yml). "q" names
-  // the figure; without a price the cost half is empty.
-  powerToday: {
-    id: "power.today",
+  // Energy per plug since local midnight and since the 1st (the browser's calendar), cost
+  // priced like the rules price it (balupi-usage.rules.yml). "q" names the figure; without a
+  // price the cost half is empty. Summed over pieces (since.ts): each refresh reads at most the
+  // last hour, not the whole day or month.
+  powerEnergy: {
+    id: "power.energy",
     panel: "power",
-    kind: "instant",
-    promql: energySince("$todays"),
-    // A day's kWh moves by thousandths in a minute; each ask reads up to a day of samples.
-    refreshSeconds: 300,
-  },
-  powerMonth: {
-    id: "power.month",
-    panel: "power",
-    kind: "instant",
-    // Up to 31 days of raw samples: asked less often than today's.
-    promql: energySince("$months"),
+    kind: "since",
+    promql:
+      `label_replace(${KWH}, "q", "kwh", "", "")` +
+      ` or label_replace(${KWH} * on() group_left(currency) balupi_energy_price_per_kilowatt_hour, "q", "cost", "", "")`,
+    spans: ["day", "month"],
+    // A day's kWh moves by thousandths in a minute.
     refreshSeconds: 300,
   },
   powerHistory: {
@@ -90,13 +116,14 @@ export const QUERIES = {
   usageToday: {
     id: "usage.today",
     panel: "usage",
-    kind: "instant",
+    kind: "since",
     // Since local midnight; the wakes by result and the outages in the same request.
     promql:
-      'label_replace(increase(balupi_nas_online_seconds_total[$todays]), "q", "online", "", "")' +
-      ' or label_replace(sum by (result) (increase(balupi_nas_wakes_total[$todays])), "q", "wakes", "", "")' +
-      ' or label_replace(sum(increase(balupi_nas_takeovers_total[$todays])), "q", "outages", "", "")',
-    // Today's summary (hours online, wakes): reads up to a day of samples per ask.
+      `label_replace(${grown("balupi_nas_online_seconds_total")}, "q", "online", "", "")` +
+      ` or label_replace(sum by (result) (${grown("balupi_nas_wakes_total")}), "q", "wakes", "", "")` +
+      ` or label_replace(sum(${grown("balupi_nas_takeovers_total")}), "q", "outages", "", "")`,
+    spans: ["day"],
+    // Hours online with one decimal: a tenth is 6 minutes.
     refreshSeconds: 300,
   },
   usageDays: {
@@ -184,36 +211,20 @@ export const SHARE_PATH = "/smb/share";
 /** Where the history and the snapshot live on the Pi's HDD. */
 export const DATA_PATH = "/data";
 
-// A range of at least a minute: increase() needs two samples (scrapes every 15 s), and "[0s]" is
-// no valid range. In the first minute after midnight the figure so also holds the seconds before.
-const MIN_RANGE_SECONDS = 60;
-
-function secondsSince(start: Date, now: Date): number {
-  return Math.max(MIN_RANGE_SECONDS, Math.round((now.getTime() - start.getTime()) / 1000));
-}
-
-/** Seconds since the local midnight before ``now`` (a DST day has 23 or 25 hours). */
-export function secondsSinceMidnight(now: Date): number {
-  const midnight = new Date(now);
-  midnight.setHours(0, 0, 0, 0);
-  return secondsSince(midnight, now);
-}
-
-/** Seconds since local midnight of the 1st of ``now``'s month. */
-export function secondsSinceMonthStart(now: Date): number {
-  return secondsSince(new Date(now.getFullYear(), now.getMonth(), 1), now);
-}
-
 /** The PromQL of ``q`` with its placeholders filled in. */
-export function render(q: Query, values: { step?: number; now?: Date; windowSeconds?: number } = {}): string {
+export function render(
+  q: Query,
+  values: { step?: number; piece?: { from: number; range: number; reach: number }; windowSeconds?: number } = {},
+): string {
   let text: string = q.promql;
   if (q.kind === "range" && q.downsampled && values.windowSeconds !== undefined) {
     if (values.windowSeconds >= q.downsampled.fromWindowSeconds) text = q.downsampled.promql;
   }
   if (values.step !== undefined) text = text.replaceAll("$step", String(values.step));
-  if (values.now !== undefined) {
-    text = text.replaceAll("$today", String(secondsSinceMidnight(values.now)));
-    text = text.replaceAll("$month", String(secondsSinceMonthStart(values.now)));
+  if (values.piece !== undefined) {
+    text = text.replaceAll("$from", String(values.piece.from));
+    text = text.replaceAll("$range", String(values.piece.range));
+    text = text.replaceAll("$reach", String(values.piece.reach));
   }
   return text;
 }

@@ -34,19 +34,20 @@ function prometheus(query: string): Response {
   return json(EMPTY_VECTOR);
 }
 
-// The energy queries at 15 December 12:00 local (the test's frozen clock): today is 43200 s,
-// the month 14.5 days. Two plugs; a cost only when priced.
+// The energy pieces at 15 December 12:00 local (the test's frozen clock): the month's closed
+// days (14 d), today's closed hours (00:00-11:00) and the open hour since 11:00 (since.ts). Two
+// plugs; a cost only when priced. Today adds up to 0.48 kWh, the month to 14.2 kWh.
 let priced = true;
 function energy(query: string): Response {
-  const today = query.includes("[43200s]");
-  const month = query.includes(`[${14 * 86400 + 43200}s]`);
-  if (!today && !month) return json(EMPTY_VECTOR);
-  const [nas, pi] = today ? ["0.48", "0.036"] : ["14.2", "1.05"];
+  const piece = [`[${14 * 86400}s]`, "[39600s]", "[3600s]"].findIndex((r) => query.includes(r));
+  if (piece < 0) return json(EMPTY_VECTOR);
+  const nas = ["13.72", "0.44", "0.04"][piece]!;
+  const pi = ["1.014", "0.03", "0.006"][piece]!;
   const rows: [Record<string, string>, string][] = [
     [{ plug: "nas", q: "kwh" }, nas],
     [{ plug: "pi", q: "kwh" }, pi],
   ];
-  if (priced) rows.push([{ plug: "nas", q: "cost", currency: "EUR" }, today ? "0.1536" : "4.544"]);
+  if (priced) rows.push([{ plug: "nas", q: "cost", currency: "EUR" }, ["4.3904", "0.1408", "0.0128"][piece]!]);
   return json(vector(rows));
 }
 

@@ -85,8 +85,11 @@ export function parseMatrix(data: Record<string, unknown>): Series[] {
   }));
 }
 
-export async function queryInstant(promql: string, signal?: AbortSignal): Promise<Sample[]> {
-  const url = `${PROMETHEUS_BASE}/query?${new URLSearchParams({ query: promql })}`;
+/** An instant query, evaluated now or at ``time`` (unix seconds). */
+export async function queryInstant(promql: string, signal?: AbortSignal, time?: number): Promise<Sample[]> {
+  const params = new URLSearchParams({ query: promql });
+  if (time !== undefined) params.set("time", String(time));
+  const url = `${PROMETHEUS_BASE}/query?${params}`;
   return parseVector(unwrap(await request(url, signal ? { signal } : {})));
 }
 

@@ -4,7 +4,7 @@ import { lazy, Suspense, useState } from "react";
 import { byName, jobUp, valueOf, type Sample } from "../api/prometheus";
 import { Panel, Stat } from "../components/Panel";
 import { formatKwh, formatMoney, formatWatts } from "../format";
-import { stateOf, useInstant, useNow, useRange } from "../hooks";
+import { stateOf, useInstant, useNow, useRange, useSince } from "../hooks";
 import { useLanguage } from "../i18n/language";
 import { worstState, withUpstream, type UpstreamName } from "../panelState";
 import { DAY, QUERIES } from "../queryPlan";
@@ -44,15 +44,15 @@ export function PowerPanel() {
   const now = useNow();
   const [windowSeconds, setWindow] = useState<number>(DAY);
   const live = useInstant(QUERIES.powerNow);
-  const today = useInstant(QUERIES.powerToday);
-  const month = useInstant(QUERIES.powerMonth);
+  const today = useSince(QUERIES.powerEnergy, "day");
+  const month = useSince(QUERIES.powerEnergy, "month");
   const history = useRange(QUERIES.powerHistory, windowSeconds);
   const samples = live.data ?? [];
   const plug = nasPlug(samples);
   const state = worstState([
     withUpstream(stateOf(live, "prometheus", QUERIES.powerNow.refreshSeconds, now), live.data ? powerUpstream(samples, plug) : null),
-    stateOf(today, "prometheus", QUERIES.powerToday.refreshSeconds, now),
-    stateOf(month, "prometheus", QUERIES.powerMonth.refreshSeconds, now),
+    stateOf(today, "prometheus", QUERIES.powerEnergy.refreshSeconds, now),
+    stateOf(month, "prometheus", QUERIES.powerEnergy.refreshSeconds, now),
     stateOf(history, "prometheus", QUERIES.powerHistory.refreshSeconds, now),
   ]);
   const watts = plug !== null ? valueOf(samples, "tapo_power_watts", { plug }) : undefined;

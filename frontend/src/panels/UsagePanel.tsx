@@ -4,7 +4,7 @@ import { useMemo } from "react";
 import { valueOf } from "../api/prometheus";
 import { Panel, Stat } from "../components/Panel";
 import { formatHours, formatNumber, formatWatts, formatWeekday } from "../format";
-import { stateOf, useDaily, useInstant, useNow } from "../hooks";
+import { stateOf, useDaily, useInstant, useNow, useSince } from "../hooks";
 import { useLanguage } from "../i18n/language";
 import { worstState } from "../panelState";
 import { lastMidnights, QUERIES } from "../queryPlan";
@@ -16,7 +16,7 @@ export function UsagePanel() {
   // Recomputed when the day changes, not every second.
   const dayKey = new Date(now).toDateString();
   const midnights = useMemo(() => lastMidnights(new Date(now), 7), [dayKey]);
-  const today = useInstant(QUERIES.usageToday);
+  const today = useSince(QUERIES.usageToday, "day");
   const daily = useDaily(QUERIES.usageDays, midnights);
   const averages = useInstant(QUERIES.usageAverages);
   const state = worstState([
