@@ -22,6 +22,7 @@ import argparse
 import calendar
 import json
 import math
+import re
 import statistics
 import tempfile
 import time
@@ -42,6 +43,9 @@ HOUR = 3600
 TARGET = 0.2
 # src/range.ts: at most MAX_POINTS points per window, a nice step never below the scrape's.
 MAX_POINTS, SCRAPE_SECONDS = 300, 15
+# src/since.ts: a closed piece ends a minute before it is asked; the open one reads at least a
+# minute; `@ start` looks back 5 minutes.
+SETTLE_SECONDS, MIN_OPEN_SECONDS, LOOKBACK_SECONDS = 60, 60, 300
 NICE_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
@@ -54,6 +58,7 @@ def choose_step(window: float) -> int:
 class Request:
     endpoint: str  # query or query_range
     params: dict[str, str]
+    query_id: str = ""  # the plan's id
 
 
 def load_plan(path: Path = PLAN) -> list[dict]:
@@ -64,39 +69,92 @@ def load_plan(path: Path = PLAN) -> list[dict]:
     return list(queries.values()) if isinstance(queries, dict) else list(queries)
 
 
-def render(
-    promql: str, *, step: int | None = None, today: int | None = None, month: int | None = None
-) -> str:
+def render(promql: str, *, step: int | None = None, piece: tuple[int, int] | None = None) -> str:
+    """The plan's placeholders filled in as src/queryPlan.ts's render; ``piece`` = (start, end)."""
     if step is not None:
         promql = promql.replace("$step", str(step))
-    if today is not None:
-        promql = promql.replace("$today", str(today))
-    if month is not None:
-        promql = promql.replace("$month", str(month))
+    if piece is not None:
+        start, end = piece
+        length = max(MIN_OPEN_SECONDS, end - start)
+        promql = promql.replace("$from", str(start)).replace("$range", str(length))
+        promql = promql.replace("$reach", str(length + LOOKBACK_SECONDS))
     return promql
 
 
-def seconds_since_month_start(now: float) -> int:
-    """As src/queryPlan.ts's secondsSinceMonthStart (in UTC here), at least a minute."""
-    t = time.gmtime(now)
-    return max(60, int(now - calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0))))
+def month_start(t: int) -> int:
+    """Midnight of the 1st of ``t``'s month (in UTC here; the browser uses its own zone)."""
+    g = time.gmtime(t)
+    return calendar.timegm((g.tm_year, g.tm_mon, 1, 0, 0, 0))
+
+
+def pieces_since(span: str, now: int) -> list[tuple[int, int | None]]:
+    """As src/since.ts's piecesSince: closed pieces (start, end), then the open one (start, None)."""
+    midnight = now - now % DAY
+    anchor = midnight + max(0, (now - SETTLE_SECONDS - midnight) // HOUR) * HOUR
+    out: list[tuple[int, int | None]] = []
+    if span == "month" and midnight > month_start(now):
+        out.append((month_start(now), midnight))
+    if anchor > midnight:
+        out.append((midnight, anchor))
+    out.append((anchor, None))
+    return out
+
+
+# src/queryPlan.ts's grown(): the counter's growth over a piece, exact to the sample.
+GROWN = re.compile(
+    r"\(\((?P<c>\w+) - (?P=c) @ \$from\) and \(resets\((?P=c)\[\$reachs\]\) == 0\)"
+    r" or increase\((?P=c)\[\$ranges\]\)\)"
+)
+
+
+def whole_span(promql: str) -> str:
+    """A "since" figure as a dashboard without pieces asks it: increase() over the whole span."""
+    plain, found = GROWN.subn(r"increase(\g<c>[$ranges])", promql)
+    if not found:
+        raise SystemExit(f"no grown() in {promql}: bench/dashboard_cost.py and src/queryPlan.ts differ")
+    return plain
+
+
+def since_requests(q: dict, now: int, *, naive: bool, asked: set) -> list[Request]:
+    """One refresh of a "since" figure: the naive one asks each span whole, ours only the open
+    piece and the closed pieces not asked before (``asked``, kept across the hour)."""
+    out = []
+    for span in q["spans"]:
+        pieces = pieces_since(span, now)
+        if naive:
+            pieces = [(pieces[0][0], None)]  # since midnight / the 1st, in full
+        for start, end in pieces:
+            if end is not None and (start, end) in asked:
+                continue
+            if end is not None:
+                asked.add((start, end))
+            at = now if end is None else end
+            if not naive and end is None and (start, "open", now) in asked:
+                continue  # the day's open piece is also the month's: one request
+            asked.add((start, "open", now))
+            promql = whole_span(q["promql"]) if naive else q["promql"]
+            params = {"query": render(promql, piece=(start, at)), "time": str(at)}
+            out.append(Request("query", params, q["id"]))
+    return out
 
 
 def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int) -> list[Request]:
-    """Every request one open dashboard sends in the hour before ``end``, in time order."""
+    """Every request one open dashboard sends in the hour before ``end``, in time order (the
+    first load included: every chart's whole window once, every closed piece once)."""
     start = end - HOUR
     timed: list[tuple[float, Request]] = []
-    midnight = end - end % DAY
     for q in plan:
         refresh = float(q["refreshSeconds"])
         last_end: int | None = None
+        asked: set = set()
         for k in range(int(HOUR // refresh) + 1):
-            now = start + k * refresh
-            today = max(60, int(now - midnight))
-            month = seconds_since_month_start(now)
+            now = int(start + k * refresh)
             if q["kind"] == "instant":
-                params = {"query": render(q["promql"], today=today, month=month), "time": str(now)}
-                timed.append((now, Request("query", params)))
+                params = {"query": render(q["promql"]), "time": str(now)}
+                timed.append((now, Request("query", params, q["id"])))
+                continue
+            if q["kind"] == "since":
+                timed += [(now, r) for r in since_requests(q, now, naive=naive, asked=asked)]
                 continue
             windows = q["windowsSeconds"]
             window = windows[min(window_index, len(windows) - 1)]
@@ -106,12 +164,12 @@ def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int) -> l
             range_start = min(last_end, range_end) if tail and last_end else range_end - window
             last_end = range_end
             params = {
-                "query": render(q["promql"], step=step, today=today),
+                "query": render(q["promql"], step=step),
                 "start": str(range_start),
                 "end": str(range_end),
                 "step": str(step),
             }
-            timed.append((now, Request("query_range", params)))
+            timed.append((now, Request("query_range", params, q["id"])))
     return [r for _, r in sorted(timed, key=lambda item: item[0])]
 
 
@@ -158,6 +216,7 @@ def main() -> None:
                   f"(median of {args.rounds} replays of an hour):")  # fmt: skip
             for index, label in enumerate(("24 h", "7 days", "30 days")):
                 measure(prometheus, plan, end=end, rounds=args.rounds, index=index, label=label)
+            breakdown(prometheus, plan, end=end, rounds=args.rounds)
         finally:
             prometheus.stop()
 
@@ -166,20 +225,39 @@ def measure(prometheus: Prometheus, plan: list[dict], *, end: int, rounds: int, 
             label: str) -> None:  # fmt: skip
     ours = one_hour(plan, end=end, naive=False, window_index=index)
     naive = one_hour(plan, end=end, naive=True, window_index=index)
-    # The charts alone: where the two differ (the instant queries are the same in both).
-    charts = ([r for r in ours if r.endpoint == "query_range"],
-              [r for r in naive if r.endpoint == "query_range"])  # fmt: skip
-    for what, (mine_q, naive_q) in (("all queries", (ours, naive)), ("charts only", charts)):
-        cost: dict[bool, list[float]] = {False: [], True: []}
-        for _ in range(rounds):
-            for is_naive, requests in ((False, mine_q), (True, naive_q)):
-                cost[is_naive].append(replay(prometheus, requests))
-        mine, theirs = statistics.median(cost[False]), statistics.median(cost[True])
+    ranged = {q["id"] for q in plan if q["kind"] != "instant"}
+    # The ranges alone (charts and the figures since midnight / the 1st): where the two differ.
+    ranges = ([r for r in ours if r.query_id in ranged], [r for r in naive if r.query_id in ranged])
+    for what, (mine_q, naive_q) in (("all queries", (ours, naive)), ("ranges only", ranges)):
+        mine, theirs = compare(prometheus, mine_q, naive_q, rounds)
         ratio = mine / theirs if theirs else float("nan")
         verdict = "meets" if ratio <= TARGET else "MISSES"
         print(f"  charts on {label:>7}, {what}: dashboard {mine:6.2f} s/h, naive {theirs:6.2f} s/h,"
               f" ratio {ratio:.2f}x (target <= {TARGET}x: {verdict}); "
               f"{len(mine_q) / 60:.1f} queries/min")  # fmt: skip
+
+
+def compare(prometheus: Prometheus, mine: list[Request], naive: list[Request], rounds: int
+            ) -> tuple[float, float]:  # fmt: skip
+    """Median CPU seconds of each list of requests, the two replayed in turns."""
+    cost: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for is_naive, requests in ((False, mine), (True, naive)):
+            cost[is_naive].append(replay(prometheus, requests))
+    return statistics.median(cost[False]), statistics.median(cost[True])
+
+
+def breakdown(prometheus: Prometheus, plan: list[dict], *, end: int, rounds: int) -> None:
+    """Each query of the plan alone (charts on 24 h): asks per hour and CPU s per hour."""
+    ours = one_hour(plan, end=end, naive=False, window_index=0)
+    naive = one_hour(plan, end=end, naive=True, window_index=0)
+    print("Each query alone (charts on 24 h): asks per hour, CPU s per hour, dashboard / naive:")
+    for q in plan:
+        mine_q = [r for r in ours if r.query_id == q["id"]]
+        naive_q = [r for r in naive if r.query_id == q["id"]]
+        mine, theirs = compare(prometheus, mine_q, naive_q, rounds)
+        print(f"  {q['id']:<15} {len(mine_q):4d} / {len(naive_q):4d} asks, "
+              f"{mine:5.3f} / {theirs:5.3f} s/h")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -83,22 +83,27 @@ def test_the_panels_find_their_metrics(monitoring_stack):
         result = prometheus.api("query", query=fill(by_id[query_id]["promql"]))["result"]
         return {r["metric"].get("__name__", r["metric"].get("q", "")) for r in result}
 
-    assert {"tapo_power_watts", "tapo_up", "up"} <= names("power.now")
-    assert {"pihole_up", "pihole_dns_queries_today", "pihole_api_sessions", "up"} <= names("pihole")
-    assert {"node_memory_MemTotal_bytes", "node_filesystem_size_bytes", "up"} <= names("node")
+    live = names("live")
+    assert {"tapo_power_watts", "tapo_up", "up", "scraped_at"} <= live
+    assert {"pihole_up", "pihole_dns_queries_today", "pihole_api_sessions"} <= live
+    assert {"node_memory_MemTotal_bytes", "node_filesystem_size_bytes"} <= live
+    # Each part's job is up, and `or` kept every part's `up`.
+    result = prometheus.api("query", query=fill(by_id["live"]["promql"]))["result"]
+    ups = {r["metric"]["job"] for r in result if r["metric"].get("__name__") == "up"}
+    assert ups == {"tapo", "pihole", "handshake", "node"}
     assert {"online", "wakes", "outages"} <= names("usage.today")
     assert "balupi:nas_power_watts:avg_online_1d" in names("usage.averages")
     assert {"kwh", "cost"} <= names("power.energy")
 
 
 def test_the_live_watts_say_when_they_were_scraped(monitoring_stack):
-    # power.now is asked again just after each scrape (frontend/src/scrape.ts): its answer
-    # carries the time of the tapo job's last scrape.
+    # The live request is asked again just after each scrape (frontend/src/scrape.ts): its
+    # answer carries the time of the tapo job's last scrape.
     prometheus = monitoring_stack.prometheus
     by_id = {q["id"]: q for q in PLAN["queries"]}
-    assert by_id["power.now"]["followsScrape"] is True
+    assert by_id["live"]["followsScrape"] is True
     at = time.time()
-    result = prometheus.api("query", query=by_id["power.now"]["promql"], time=str(at))["result"]
+    result = prometheus.api("query", query=by_id["live"]["promql"], time=str(at))["result"]
     scraped = [float(r["value"][1]) for r in result if r["metric"].get("q") == "scraped_at"]
     assert len(scraped) == 1, result
     # The stack scrapes every second: the last scrape is at most a few seconds old.

@@ -13,7 +13,7 @@ export type PanelId = "nas" | "power" | "usage" | "pihole" | "snapshot" | "inbox
 
 export interface InstantQuery {
   id: string;
-  panel: PanelId;
+  panel: PanelId | PanelId[];
   kind: "instant";
   promql: string;
   refreshSeconds: number;
@@ -72,20 +72,44 @@ const KWH = `${grown("tapo_energy_joules_total")} / 3.6e6`;
 // When the scrape job's `up` was last written: the time of its last scrape, failed or not.
 const scrapedAt = (job: string): string => `label_replace(timestamp(up{job="${job}"}), "q", "scraped_at", "", "")`;
 
+// Each live panel's series: one selector per scrape job, with that job's `up`.
+const LIVE = {
+  power: `${ofJob("tapo", ["tapo_power_watts", "tapo_up"])} or ${scrapedAt("tapo")}`,
+  // The blocked-ratio rule keeps the job label of the series it divides.
+  pihole: ofJob("pihole", [
+    "pihole_up",
+    "pihole_dns_queries_today",
+    "pihole_ads_blocked_today",
+    "balupi:pihole_blocked:ratio",
+    "pihole_status",
+    "pihole_unique_clients",
+    "pihole_clients_ever_seen",
+    "pihole_top_ads",
+    "pihole_api_sessions",
+    "pihole_api_sessions_max",
+  ]),
+  // The oldest file's age; the rest of the inbox comes with the handshake status.
+  inbox: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds"]),
+  // The Pi panel, and the share disk of the inbox panel: the filesystem that holds SHARE_PATH.
+  node: ofJob(
+    "node",
+    [
+      "node_thermal_zone_temp",
+      "node_memory_MemTotal_bytes",
+      "node_memory_MemAvailable_bytes",
+      "node_boot_time_seconds",
+      "node_time_seconds",
+      "node_filesystem_size_bytes",
+      "node_filesystem_avail_bytes",
+    ],
+    ',fstype!~"tmpfs|ramfs|squashfs|devtmpfs|overlay|nsfs|autofs|fuse.*"',
+  ),
+};
+
 export const HOUR = 3600;
 export const DAY = 86400;
 
 export const QUERIES = {
-  powerNow: {
-    id: "power.now",
-    panel: "power",
-    kind: "instant",
-    promql: `${ofJob("tapo", ["tapo_power_watts", "tapo_up"])} or ${scrapedAt("tapo")}`,
-    // A new reading exists once per scrape (every 15 s): asked just after each one, so it shows
-    // within about 2 s of the scrape, with a third of the asks of a 5 s poll.
-    refreshSeconds: 15,
-    followsScrape: true,
-  },
   // Energy per plug since local midnight and since the 1st (the browser's calendar), cost
   // priced like the rules price it (balupi-usage.rules.yml). "q" names the figure; without a
   // price the cost half is empty. Summed over pieces (since.ts): each refresh reads at most the
@@ -148,55 +172,18 @@ export const QUERIES = {
     promql: names("balupi:nas_power_watts:avg_online_1d", "balupi:nas_power_watts:avg_asleep_1d"),
     refreshSeconds: 300,
   },
-  pihole: {
-    id: "pihole",
-    panel: "pihole",
+  // The live panels' series in one request, asked just after each scrape: for small selectors
+  // like these a request's own cost is most of what Prometheus spends, so one request instead
+  // of one per panel about halves it (bench/dashboard_cost.py). The parts are told apart by
+  // their job (`or` keeps every series: no two parts share a label set).
+  live: {
+    id: "live",
+    panel: ["power", "pihole", "inbox", "pi"],
     kind: "instant",
-    // The blocked-ratio rule keeps the job label of the series it divides.
-    promql: ofJob("pihole", [
-      "pihole_up",
-      "pihole_dns_queries_today",
-      "pihole_ads_blocked_today",
-      "balupi:pihole_blocked:ratio",
-      "pihole_status",
-      "pihole_unique_clients",
-      "pihole_clients_ever_seen",
-      "pihole_top_ads",
-      "pihole_api_sessions",
-      "pihole_api_sessions_max",
-    ]),
-    // Today's counters and clients: slower than the watts, quick enough to show Pi-hole stopping.
-    refreshSeconds: 20,
-  },
-  inbox: {
-    id: "inbox",
-    panel: "inbox",
-    kind: "instant",
-    promql: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds"]),
-    // The oldest file's age (minutes to hours); a flush shows through the status at once.
-    refreshSeconds: 30,
-  },
-  node: {
-    id: "node",
-    panel: "pi",
-    kind: "instant",
-    // Also the share disk of the inbox panel: the filesystem that holds SHARE_PATH.
-    promql: ofJob(
-      "node",
-      [
-        "node_thermal_zone_temp",
-        "node_memory_MemTotal_bytes",
-        "node_memory_MemAvailable_bytes",
-        "node_boot_time_seconds",
-        "node_time_seconds",
-        "node_filesystem_size_bytes",
-        "node_filesystem_avail_bytes",
-      ],
-      ',fstype!~"tmpfs|ramfs|squashfs|devtmpfs|overlay|nsfs|autofs|fuse.*"',
-    ),
-    // The Pi's temperature, memory, uptime and disks change over minutes; 20 s still shows
-    // Prometheus stopping soon after the power panel does.
-    refreshSeconds: 20,
+    promql: Object.values(LIVE).join(" or "),
+    // A new reading exists once per scrape (every 15 s): asked within about 2 s of it.
+    refreshSeconds: 15,
+    followsScrape: true,
   },
 } as const satisfies Record<string, Query>;
 

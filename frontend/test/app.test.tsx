@@ -15,21 +15,28 @@ const json = (body: unknown, code = 200) =>
 const EMPTY_VECTOR = vector([]);
 const EMPTY_MATRIX = JSON.stringify({ status: "success", data: { resultType: "matrix", result: [] } });
 
+type Rows = [Record<string, string>, string][];
+
+// The live request holds every live panel's series (queryPlan.ts: live); a test replaces the
+// rows of one part (the plug's, Pi-hole's) to change what one panel sees.
+const NORMAL_LIVE = {
+  power: [
+    [{ __name__: "tapo_power_watts", plug: "nas" }, "38.5"],
+    [{ __name__: "tapo_up", plug: "nas" }, "1"],
+    [{ __name__: "up", job: "tapo" }, "1"],
+  ] as Rows,
+  pihole: [
+    [{ __name__: "pihole_up", hostname: "127.0.0.1" }, "1"],
+    [{ __name__: "pihole_dns_queries_today", hostname: "127.0.0.1" }, "1227"],
+    [{ __name__: "pihole_ads_blocked_today", hostname: "127.0.0.1" }, "254"],
+    [{ __name__: "pihole_status", hostname: "127.0.0.1" }, "1"],
+    [{ __name__: "up", job: "pihole" }, "1"],
+  ] as Rows,
+};
+let live = { ...NORMAL_LIVE };
+
 function prometheus(query: string): Response {
-  if (query.includes("tapo_power_watts") && query.includes("tapo_up"))
-    return json(vector([
-      [{ __name__: "tapo_power_watts", plug: "nas" }, "38.5"],
-      [{ __name__: "tapo_up", plug: "nas" }, "1"],
-      [{ __name__: "up", job: "tapo" }, "1"],
-    ]));
-  if (query.includes("pihole_up"))
-    return json(vector([
-      [{ __name__: "pihole_up", hostname: "127.0.0.1" }, "1"],
-      [{ __name__: "pihole_dns_queries_today", hostname: "127.0.0.1" }, "1227"],
-      [{ __name__: "pihole_ads_blocked_today", hostname: "127.0.0.1" }, "254"],
-      [{ __name__: "pihole_status", hostname: "127.0.0.1" }, "1"],
-      [{ __name__: "up", job: "pihole" }, "1"],
-    ]));
+  if (query.includes("tapo_power_watts") && query.includes("pihole_up")) return json(vector([...live.power, ...live.pihole]));
   if (query.includes("tapo_energy_joules_total")) return energy(query);
   return json(EMPTY_VECTOR);
 }
@@ -56,6 +63,7 @@ let calls: { url: string; init: RequestInit | undefined }[];
 
 beforeEach(() => {
   calls = [];
+  live = { ...NORMAL_LIVE };
   routes = {
     prometheus: (url) => {
       const u = new URL(url, "http://pi");
@@ -109,11 +117,7 @@ describe("the dashboard", () => {
   });
 
   it("says Pi-hole is down only in the Pi-hole panel", async () => {
-    const normal = routes.prometheus;
-    routes.prometheus = (url, init) =>
-      decodeURIComponent(url).includes("pihole_up")
-        ? json(vector([[{ __name__: "pihole_up", hostname: "127.0.0.1" }, "0"], [{ __name__: "up", job: "pihole" }, "1"]]))
-        : normal(url, init);
+    live.pihole = [[{ __name__: "pihole_up", hostname: "127.0.0.1" }, "0"], [{ __name__: "up", job: "pihole" }, "1"]];
     renderApp();
     expect(await within(panel("pihole")).findByText("Pi-hole is not answering the exporter")).toBeTruthy();
     expect(await within(panel("power")).findByText("38.5 W")).toBeTruthy();
@@ -141,17 +145,13 @@ describe("the dashboard", () => {
 
   it("shows energy and cost today and this month, for each plug, saying what each covers", async () => {
     vi.useFakeTimers({ toFake: ["Date"], now: new Date(2026, 11, 15, 12, 0, 0) });
-    const normal = routes.prometheus;
-    routes.prometheus = (url, init) =>
-      new URL(url, "http://x").searchParams.get("query")?.includes("tapo_up")
-        ? json(vector([
-            [{ __name__: "tapo_power_watts", plug: "nas" }, "38.5"],
-            [{ __name__: "tapo_power_watts", plug: "pi" }, "3"],
-            [{ __name__: "tapo_up", plug: "nas" }, "1"],
-            [{ __name__: "tapo_up", plug: "pi" }, "1"],
-            [{ __name__: "up", job: "tapo" }, "1"],
-          ]))
-        : normal(url, init);
+    live.power = [
+      [{ __name__: "tapo_power_watts", plug: "nas" }, "38.5"],
+      [{ __name__: "tapo_power_watts", plug: "pi" }, "3"],
+      [{ __name__: "tapo_up", plug: "nas" }, "1"],
+      [{ __name__: "tapo_up", plug: "pi" }, "1"],
+      [{ __name__: "up", job: "tapo" }, "1"],
+    ];
     try {
       renderApp();
       const power = within(panel("power"));
@@ -163,6 +163,29 @@ describe("the dashboard", () => {
       expect(await power.findByText("€4.54")).toBeTruthy();
       expect(await power.findByText("today 0.04 kWh · this month 1.05 kWh")).toBeTruthy();
       expect(panel("power").dataset.state).toBe("live");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("asks for the live panels in one request and for each piece of the energy once", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date(2026, 11, 15, 12, 0, 0) });
+    try {
+      renderApp();
+      expect(await within(panel("power")).findByText("14.2 kWh")).toBeTruthy();
+      expect(await within(panel("pihole")).findByText("1,227")).toBeTruthy();
+      const queries = calls
+        .filter((c) => c.url.startsWith("/prometheus/api/v1/query?"))
+        .map((c) => new URL(c.url, "http://pi").searchParams);
+      // Power, Pi-hole, the inbox and the Pi: one request.
+      expect(queries.filter((q) => q.get("query")?.includes("pihole_up")).length).toBe(1);
+      // Today's pieces are also the month's: the closed days, the closed hours and the open hour
+      // once each, the closed ones evaluated at their end.
+      const energy = queries.filter((q) => q.get("query")?.includes("tapo_energy_joules_total"));
+      expect(energy.length).toBe(3);
+      const midnight = String(new Date(2026, 11, 15).getTime() / 1000);
+      const eleven = String(new Date(2026, 11, 15, 11).getTime() / 1000);
+      expect(energy.map((q) => q.get("time")).sort()).toEqual([midnight, eleven, null].sort());
     } finally {
       vi.useRealTimers();
     }
@@ -184,11 +207,7 @@ describe("the dashboard", () => {
   });
 
   it("shows a missing reading as missing, never 0 W", async () => {
-    const normal = routes.prometheus;
-    routes.prometheus = (url, init) =>
-      decodeURIComponent(url).includes("tapo_up")
-        ? json(vector([[{ __name__: "tapo_power_watts", plug: "nas" }, "NaN"], [{ __name__: "tapo_up", plug: "nas" }, "1"]]))
-        : normal(url, init);
+    live.power = [[{ __name__: "tapo_power_watts", plug: "nas" }, "NaN"], [{ __name__: "tapo_up", plug: "nas" }, "1"]];
     renderApp();
     const power = panel("power");
     await within(power).findAllByText("no reading");
@@ -238,11 +257,7 @@ describe("the dashboard", () => {
 
 describe("more answers in words", () => {
   it("says the plug is not answering, with the watts missing", async () => {
-    const normal = routes.prometheus;
-    routes.prometheus = (url, init) =>
-      decodeURIComponent(url).includes("tapo_up")
-        ? json(vector([[{ __name__: "tapo_up", plug: "nas" }, "0"], [{ __name__: "up", job: "tapo" }, "1"]]))
-        : normal(url, init);
+    live.power = [[{ __name__: "tapo_up", plug: "nas" }, "0"], [{ __name__: "up", job: "tapo" }, "1"]];
     renderApp();
     expect(await within(panel("power")).findByText("The Tapo plug is not answering: no power readings")).toBeTruthy();
     expect(panel("pihole").dataset.state).not.toBe("upstream_down");

@@ -19,19 +19,18 @@ type Move = { kind: "idle" } | { kind: "moving" } | { kind: "done"; files: numbe
 export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceError> }) {
   const { t, lang } = useLanguage();
   const now = useNow();
-  const node = useInstant(QUERIES.node);
-  const inbox = useInstant(QUERIES.inbox);
+  // The share disk (node_exporter) and the oldest file's age come in the live request.
+  const live = useInstant(QUERIES.live);
   const [move, setMove] = useState<Move>({ kind: "idle" });
-  const nodeSamples = node.data ?? [];
+  const nodeSamples = live.data ?? [];
   const state = worstState([
     stateOf(status, "handshake", OTHER_SOURCES.status.refreshSeconds, now),
-    withUpstream(stateOf(node, "prometheus", QUERIES.node.refreshSeconds, now), node.data && jobUp(nodeSamples, "node") === false ? "node" : null),
-    stateOf(inbox, "prometheus", QUERIES.inbox.refreshSeconds, now),
+    withUpstream(stateOf(live, "prometheus", QUERIES.live.refreshSeconds, now), live.data && jobUp(nodeSamples, "node") === false ? "node" : null),
   ]);
   const share = filesystemOf(filesystems(nodeSamples), SHARE_PATH);
   const s = status.data;
   const box = s?.inbox;
-  const oldest = valueOf(inbox.data ?? [], "balupi_inbox_oldest_file_age_seconds");
+  const oldest = valueOf(nodeSamples, "balupi_inbox_oldest_file_age_seconds");
   const last = box?.last_flush ?? null;
   const dur = (x: number) => formatDuration(lang, x, t.units);
   const configured = box !== undefined && box.flush === undefined;
@@ -48,7 +47,7 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
   }
 
   return (
-    <Panel id="inbox" title={t.inbox.title} state={state} hasData={s !== undefined || node.data !== undefined}>
+    <Panel id="inbox" title={t.inbox.title} state={state} hasData={s !== undefined || live.data !== undefined}>
       <dl className="stats">
         <Stat
           label={t.inbox.shareDisk}

@@ -12,9 +12,9 @@ import { cpuTemperature, filesystemOf, filesystems } from "./node";
 export function PiPanel() {
   const { t, lang } = useLanguage();
   const now = useNow();
-  const q = useInstant(QUERIES.node);
+  const q = useInstant(QUERIES.live);
   const s = q.data ?? [];
-  const state = withUpstream(stateOf(q, "prometheus", QUERIES.node.refreshSeconds, now), q.data && jobUp(s, "node") === false ? "node" : null);
+  const state = withUpstream(stateOf(q, "prometheus", QUERIES.live.refreshSeconds, now), q.data && jobUp(s, "node") === false ? "node" : null);
   const temp = cpuTemperature(s);
   const memTotal = valueOf(s, "node_memory_MemTotal_bytes");
   const memAvail = valueOf(s, "node_memory_MemAvailable_bytes");

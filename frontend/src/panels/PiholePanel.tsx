@@ -18,9 +18,9 @@ export function piholeUpstream(samples: Sample[]): UpstreamName | null {
 export function PiholePanel() {
   const { t, lang } = useLanguage();
   const now = useNow();
-  const q = useInstant(QUERIES.pihole);
+  const q = useInstant(QUERIES.live);
   const s = q.data ?? [];
-  const state = withUpstream(stateOf(q, "prometheus", QUERIES.pihole.refreshSeconds, now), q.data ? piholeUpstream(s) : null);
+  const state = withUpstream(stateOf(q, "prometheus", QUERIES.live.refreshSeconds, now), q.data ? piholeUpstream(s) : null);
   const n = (v: number | null | undefined) => (v == null ? null : formatNumber(lang, v));
   const queries = valueOf(s, "pihole_dns_queries_today");
   const blocked = valueOf(s, "pihole_ads_blocked_today");

@@ -43,14 +43,14 @@ export function PowerPanel() {
   const { t, lang } = useLanguage();
   const now = useNow();
   const [windowSeconds, setWindow] = useState<number>(DAY);
-  const live = useInstant(QUERIES.powerNow);
+  const live = useInstant(QUERIES.live);
   const today = useSince(QUERIES.powerEnergy, "day");
   const month = useSince(QUERIES.powerEnergy, "month");
   const history = useRange(QUERIES.powerHistory, windowSeconds);
   const samples = live.data ?? [];
   const plug = nasPlug(samples);
   const state = worstState([
-    withUpstream(stateOf(live, "prometheus", QUERIES.powerNow.refreshSeconds, now), live.data ? powerUpstream(samples, plug) : null),
+    withUpstream(stateOf(live, "prometheus", QUERIES.live.refreshSeconds, now), live.data ? powerUpstream(samples, plug) : null),
     stateOf(today, "prometheus", QUERIES.powerEnergy.refreshSeconds, now),
     stateOf(month, "prometheus", QUERIES.powerEnergy.refreshSeconds, now),
     stateOf(history, "prometheus", QUERIES.powerHistory.refreshSeconds, now),
