@@ -88,7 +88,7 @@ def month_start(t: int) -> int:
 
 
 def pieces_since(span: str, now: int) -> list[tuple[int, int | None]]:
-    """As src/since.ts's piecesSince: closed pieces (start, end), then the open one (start, None)."""
+    """As src/since.ts's piecesSince: closed pieces (start, end), then the open (start, None)."""
     midnight = now - now % DAY
     anchor = midnight + max(0, (now - SETTLE_SECONDS - midnight) // HOUR) * HOUR
     out: list[tuple[int, int | None]] = []
@@ -111,7 +111,7 @@ def whole_span(promql: str) -> str:
     """A "since" figure as a dashboard without pieces asks it: increase() over the whole span."""
     plain, found = GROWN.subn(r"increase(\g<c>[$ranges])", promql)
     if not found:
-        raise SystemExit(f"no grown() in {promql}: bench/dashboard_cost.py and src/queryPlan.ts differ")
+        raise SystemExit(f"no grown() in {promql}: src/queryPlan.ts changed it, change GROWN too")
     return plain
 
 
