@@ -156,6 +156,8 @@ def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int) -> l
             if q["kind"] == "since":
                 timed += [(now, r) for r in since_requests(q, now, naive=naive, asked=asked)]
                 continue
+            if q.get("refresh") == "daily" and not naive and k > 0:
+                continue  # past days: asked once a day
             windows = q["windowsSeconds"]
             window = windows[min(window_index, len(windows) - 1)]
             step = int(q.get("fixedStepSeconds") or choose_step(window))

@@ -76,10 +76,15 @@ export function rangeOptions(client: QueryClient, q: RangeQuery, windowSeconds: 
   };
 }
 
-/** Points at local midnights (one per day): a fixed 1-day step, asked in full. */
+/**
+ * Points at local midnights (one per day), a fixed 1-day step: the past days do not change, so
+ * the answer is asked once a day (again only if asked within a minute of the last midnight,
+ * before the day's last rule evaluation was stored).
+ */
 export function dailyOptions(q: RangeQuery, midnights: number[]) {
   const first = midnights[0] ?? 0;
   const last = midnights[midnights.length - 1] ?? 0;
+  const day: Piece = { start: first, end: last };
   return {
     queryKey: ["prometheus", q.id, first, last],
     queryFn: ({ signal }: { signal: AbortSignal }) =>
@@ -88,8 +93,9 @@ export function dailyOptions(q: RangeQuery, midnights: number[]) {
         const series = await queryRange(render(q, { step }), first, last, step, signal);
         return { step, windowSeconds: last - first, series, end: last };
       }),
-    refetchInterval: q.refreshSeconds * 1000,
-    refetchOnMount: dueOnMount(q.refreshSeconds),
+    refetchInterval: (query: { state: { dataUpdatedAt: number } }) =>
+      pieceSettled(day, query.state.dataUpdatedAt) ? false : q.refreshSeconds * 1000,
+    refetchOnMount: false,
   };
 }
 

@@ -32,8 +32,11 @@ export interface RangeQuery {
   /** Windows a person can choose; the first is shown first. */
   windowsSeconds: number[];
   refreshSeconds: number;
-  /** "tail": after the first answer only the new points are asked for (range.ts). */
-  refresh: "tail" | "full";
+  /**
+   * "tail": after the first answer only the new points are asked for (range.ts); "daily": the
+   * points are past days, asked once a day (queryOptions.ts: dailyOptions); "full": every time.
+   */
+  refresh: "tail" | "daily" | "full";
   /** Step fixed by the query's meaning (one point per day) instead of chosen per window. */
   fixedStepSeconds?: number;
   /** From this window on, the query reads a downsampling rule instead of raw samples. */
@@ -162,7 +165,7 @@ export const QUERIES = {
     ),
     windowsSeconds: [6 * DAY],
     refreshSeconds: 300,
-    refresh: "full",
+    refresh: "daily",
     fixedStepSeconds: DAY,
   },
   usageAverages: {
