@@ -6,11 +6,15 @@ refresh (same panels, same queries, same refresh intervals), measured in the sam
      15 s), backfilled into Debian's Prometheus (promtool), which scrapes nothing meanwhile
   2. one hour of the dashboard, replayed as fast as Prometheus answers: every query of
      frontend-dist/query-plan.json (written by the dashboard's build from src/queryPlan.ts) at
-     its refresh interval, the clock stepping through the last hour of the history. Range
-     charts refresh as src/range.ts does (the whole window once, then only the tail since the
-     last answer); the naive variant asks the whole window every time
+     its refresh interval, the clock stepping through the last hour of the history, the first
+     load included. Ranges are asked as the dashboard asks them: charts the whole window once,
+     then only the tail since the last answer (src/range.ts); the figures since midnight and the
+     1st in pieces, each closed piece once and the open one each refresh (src/since.ts); the
+     past days once. The naive variant asks every chart's whole window, each figure's whole span
+     (one increase() since midnight / the 1st) and the past days on every refresh
   3. Prometheus's process_cpu_seconds_total before and after each replay; the variants take
-     turns, the median of --rounds is printed, for each chart window (24 h, 7 d, 30 d)
+     turns, the median of --rounds is printed, for each chart window (24 h, 7 d, 30 d), for all
+     queries and for the ranges alone (where the two differ), then each query alone
 
 Target: the dashboard at most 0.2x the naive one. Queries per minute are printed too.
 Run: .venv/bin/python -m bench.dashboard_cost  [--rounds 3]
