@@ -8,7 +8,7 @@ import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
 import { OTHER_SOURCES, QUERIES } from "./src/queryPlan.ts";
 import { MAX_POINTS, NICE_STEPS, SCRAPE_INTERVAL_SECONDS } from "./src/range.ts";
-import { SCRAPE_SETTLE_MS } from "./src/scrape.ts";
+import { DEFAULT_INTERVAL_MS, SCRAPE_SETTLE_MS } from "./src/scrape.ts";
 import { MIN_OPEN_SECONDS, SETTLE_SECONDS } from "./src/since.ts";
 
 const DEMO_SNAPSHOT_DIR = resolve(import.meta.dirname, "../.demo/handshake/snapshot");
@@ -51,7 +51,7 @@ function queryPlanJson(): Plugin {
         // only if it was asked within settle_seconds of its end); the open one every refresh.
         since: { settle_seconds: SETTLE_SECONDS, min_open_seconds: MIN_OPEN_SECONDS, hour_seconds: 3600 },
         // A query with followsScrape is asked just after each scrape (src/scrape.ts).
-        scrape: { interval_seconds: SCRAPE_INTERVAL_SECONDS, settle_ms: SCRAPE_SETTLE_MS },
+        scrape: { default_interval_ms: DEFAULT_INTERVAL_MS, settle_ms: SCRAPE_SETTLE_MS, learnt_from_answers: true },
         // How a chart picks its step and refreshes (src/range.ts): the smallest nice step with
         // at most max_points points; end = the next multiple of the step after now; a "tail"
         // refresh asks from the previous end to the new one.

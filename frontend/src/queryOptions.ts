@@ -8,7 +8,7 @@ import { fetchSnapshot } from "./api/snapshot";
 import { asSourceError } from "./api/sourceError";
 import { OTHER_SOURCES, render, type InstantQuery, type RangeQuery, type SinceQuery } from "./queryPlan";
 import { mergeRange, nextRequest, type RangeData } from "./range";
-import { untilNextScrapeMs } from "./scrape";
+import { ScrapeClock } from "./scrape";
 import { pieceSettled, pieceValues, type Piece } from "./since";
 import type { Sample } from "./api/prometheus";
 
@@ -27,12 +27,20 @@ const dueOnMount =
   (query: { state: { dataUpdatedAt: number } }): boolean =>
     Date.now() - query.state.dataUpdatedAt >= refreshSeconds * 1000;
 
+// One clock per live query for the page's lifetime: it learns the scrape interval.
+const clocks = new Map<string, ScrapeClock>();
+function clockOf(id: string): ScrapeClock {
+  let clock = clocks.get(id);
+  if (!clock) clocks.set(id, (clock = new ScrapeClock()));
+  return clock;
+}
+
 export function instantOptions(q: InstantQuery) {
   return {
     queryKey: ["prometheus", q.id],
     queryFn: ({ signal }: { signal: AbortSignal }) => guarded(() => queryInstant(render(q), signal)),
     refetchInterval: q.followsScrape
-      ? (query: { state: { data: Sample[] | undefined } }) => untilNextScrapeMs(query.state.data, Date.now())
+      ? (query: { state: { data: Sample[] | undefined } }) => clockOf(q.id).untilNextMs(query.state.data, Date.now())
       : q.refreshSeconds * 1000,
     refetchOnMount: dueOnMount(q.refreshSeconds),
   };
