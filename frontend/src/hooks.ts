@@ -1,7 +1,7 @@
 // Polling hooks: one react-query query per entry of the query plan, plus the handshake status
 // and the snapshot. Failures become SourceErrors in the query's state, never thrown to React.
 import { useQueries, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
-import { useSyncExternalStore } from "react";
+import { useMemo, useSyncExternalStore } from "react";
 import type { Status } from "./api/handshake";
 import type { Sample } from "./api/prometheus";
 import type { Snapshot } from "./api/snapshot";
@@ -52,10 +52,11 @@ export function useInstant(q: InstantQuery): UseQueryResult<Sample[], SourceErro
  * from the clock at render (the panels render each second): they move on the hour.
  */
 export function useSince(q: SinceQuery, since: Since): PiecesResult {
-  return useQueries({
-    queries: piecesSince(since, new Date()).map((piece) => pieceOptions(q, piece)),
-    combine: combineAnswers,
-  });
+  const pieces = piecesSince(since, new Date());
+  // The same options while the pieces stay (they move on the hour), not new ones each second.
+  const key = pieces.map((p) => `${p.start}-${p.end}`).join(",");
+  const queries = useMemo(() => pieces.map((piece) => pieceOptions(q, piece)), [q, key]);
+  return useQueries({ queries, combine: combineAnswers });
 }
 
 // Outside the hook: a stable combine is rerun only when an answer changes.
