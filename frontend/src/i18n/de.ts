@@ -24,6 +24,7 @@ export const de: Dictionary = {
   source: {
     prometheus: "Prometheus antwortet nicht",
     prometheusStarting: "Prometheus startet gerade",
+    prometheusBusy: "Prometheus ist ausgelastet: eine Abfrage dauerte zu lange",
     prometheusRefused: "Prometheus hat die Abfrage abgelehnt",
     handshake: "Der Handshake-Dienst antwortet nicht",
     handshakeRefused: "Der Handshake-Dienst hat die Anfrage abgelehnt",

@@ -22,6 +22,7 @@ export const en = {
   source: {
     prometheus: "Prometheus is not answering",
     prometheusStarting: "Prometheus is starting up",
+    prometheusBusy: "Prometheus is busy: a query took too long",
     prometheusRefused: "Prometheus refused the query",
     handshake: "The handshake service is not answering",
     handshakeRefused: "The handshake service refused the request",
