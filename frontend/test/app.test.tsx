@@ -287,6 +287,36 @@ describe("more answers in words", () => {
     expect(post?.init?.credentials).toBe("same-origin");
   });
 
+  it("says a flush that moved nothing failed, and why (ssh's line of the report)", async () => {
+    const error =
+      "rsync exit 12: error in the rsync data stream (the NAS side stopped: disk full or gone): ssh: connect to host 127.0.0.1 port 2222: Connection refused" +
+      " | rsync: connection unexpectedly closed (0 bytes received so far) [sender]";
+    const failed = { result: "failed", started_at: Date.now() / 1000, duration_seconds: 0.1, moved_files: 0, moved_bytes: 0, error };
+    let flushed = false;
+    routes.status = () =>
+      json(status({ inbox: { ...status().inbox, files: 1, bytes: 1000, ...(flushed ? { last_flush: failed, last_error: error } : {}) } }));
+    routes.flush = () => {
+      flushed = true;
+      return json(failed);
+    };
+    renderApp();
+    expect(await within(panel("inbox")).findByText("1 file, 1 kB")).toBeTruthy();
+    const button = await within(panel("inbox")).findByRole("button", { name: "Move now" });
+    await act(async () => {
+      fireEvent.click(button);
+    });
+    const inbox = within(panel("inbox"));
+    expect(await inbox.findByText("Nothing moved; the files wait in the inbox.")).toBeTruthy();
+    expect(await inbox.findByText(/ · failed$/)).toBeTruthy();
+    expect(inbox.getByText("0 files moved")).toBeTruthy();
+    expect(
+      inbox.getByText(
+        "Why: rsync exit 12: error in the rsync data stream (the NAS side stopped: disk full or gone): ssh: connect to host 127.0.0.1 port 2222: Connection refused",
+      ),
+    ).toBeTruthy();
+    expect(inbox.queryByText(/^Done/)).toBeNull();
+  });
+
   it("offers no move while the NAS sleeps", async () => {
     routes.status = () => json(status({ nas_state: "offline", inbox: { ...status().inbox, files: 2, bytes: 10 } }));
     renderApp();
