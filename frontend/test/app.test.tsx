@@ -226,6 +226,27 @@ describe("the dashboard", () => {
     expect(panel("snapshot").textContent).not.toContain("anna");
   });
 
+  it("says BaluHost's backup states in words: a completed one, none, and not known", async () => {
+    routes.status = () => json(status({ nas_state: "offline", last_snapshot: "2026-12-01T08:00:05Z" }));
+    const withBackups = (backups: object) => () =>
+      json({ ...SNAPSHOT, services: { ...SNAPSHOT.services, backups } });
+    const backup = async () => {
+      renderApp();
+      const label = await within(panel("snapshot")).findByText("Last backup");
+      const text = label.nextElementSibling?.textContent;
+      cleanup();
+      return text;
+    };
+    routes.snapshot = withBackups({ last_backup: "2026-11-30T03:00:00Z", status: "completed" });
+    expect(await backup()).toMatch(/completed$/);
+    routes.snapshot = withBackups({ last_backup: "2026-11-30T03:00:00Z", status: "in_progress" });
+    expect(await backup()).toMatch(/running$/);
+    routes.snapshot = withBackups({ last_backup: null, status: "none" });
+    expect(await backup()).toBe("none");
+    routes.snapshot = withBackups({ last_backup: null, status: "unknown" });
+    expect(await backup()).toBe("unknown");
+  });
+
   it("wakes the NAS with the dashboard's header and shows the progress", async () => {
     routes.status = () => json(status({ nas_state: "offline", dns: { ...status().dns, target: "pi", address: "192.168.1.20" } }));
     renderApp();

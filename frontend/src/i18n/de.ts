@@ -129,6 +129,7 @@ export const de: Dictionary = {
     vpn: "VPN-Geräte",
     shares: "Freigaben",
     backup: "Letzte Sicherung",
+    backupStatus: { completed: "abgeschlossen", in_progress: "läuft", failed: "fehlgeschlagen" },
     noBackup: "keine",
     files: "Dateien",
     users: "Benutzer",

@@ -125,6 +125,7 @@ export const en = {
     vpn: "VPN clients",
     shares: "Shares",
     backup: "Last backup",
+    backupStatus: { completed: "completed", in_progress: "running", failed: "failed" } as Record<string, string>,
     noBackup: "none",
     files: "Files",
     users: "Users",
