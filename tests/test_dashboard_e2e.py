@@ -55,6 +55,7 @@ def test_a_person_uses_the_dashboard(dashboard_stack):
         "plug": f"http://127.0.0.1:{ports['plug']}/sim/control",
         "nasControl": f"http://127.0.0.1:{ports['nas_control']}/sim/control",
         "out": str(OUT),
+        "timezone": os.environ.get("TZ"),  # the stack's, when the fixture chose one
     }
     proc = subprocess.Popen(
         ["node", str(E2E / "dashboard.e2e.mjs")],

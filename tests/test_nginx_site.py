@@ -237,11 +237,10 @@ def test_prometheus_s_own_503_passes_unchanged(dashboard_stack):
         dashboard_stack, "GET", query_path(query="up", timeout="0.000001")
     )
     assert status == 503 and headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {
-        "status": "error",
-        "errorType": "timeout",
-        "error": "query timed out in query queue",
-    }
+    answer = json.loads(body)
+    assert answer["status"] == "error" and answer["errorType"] == "timeout", answer
+    # "... in query queue" or "... in query execution", as far as it got.
+    assert answer["error"].startswith("query timed out in query "), answer
 
 
 def test_a_stopped_handshake_service_answers_a_json_error(dashboard_stack):

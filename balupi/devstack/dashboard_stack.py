@@ -20,6 +20,8 @@ from pathlib import Path
 from balupi.devstack import pihole_demo
 from balupi.devstack.demo import node_exporter_binary, tapo_config
 from balupi.devstack.demo_handshake import NAS_MAC, handshake_config
+from balupi.devstack.history import backfill_house
+from balupi.devstack.history_series import Targets
 from balupi.devstack.nginx import FRONTEND_DIST, Nginx, SiteValues
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
@@ -178,6 +180,7 @@ def _build(stack: DashboardStack, frontend_dist: Path) -> None:
         work / "prometheus",
         render_config(targets, scrape_interval="1s", evaluation_interval="1s", rules_dir=rules),
         port=p["prometheus"],
+        retention="90d",  # the Pi's: keeps a backfilled month
     )
     add("prometheus", prometheus, f"{prometheus.url}/-/ready")
     values = SiteValues(port=p["nginx"], handshake_port=p["handshake"],
@@ -205,12 +208,30 @@ connect_timeout_seconds = 5
 """
 
 
+def history_targets(stack: DashboardStack) -> Targets:
+    """The labels of this stack's live series, for a history that goes on as them."""
+    tapo = f'instance="127.0.0.1:{stack.ports["exporter"]}",job="tapo"'
+    return Targets(
+        handshake=f'instance="127.0.0.1:{stack.ports["handshake"]}",job="handshake"',
+        tapo=tapo,
+        # balupi-exporter names Pi-hole by the host it reads ([pihole] url: the simulator's).
+        pihole=f'hostname="127.0.0.1",instance="127.0.0.1:{stack.ports["exporter"]}",job="pihole"',
+        plugs=("nas",),  # the stack's one plug
+    )
+
+
 @contextlib.contextmanager
-def running_stack(work: Path, *, frontend_dist: Path = FRONTEND_DIST) -> Iterator[DashboardStack]:
-    """Starts every part; the NAS first, running (it announces itself through nginx's /api/)."""
+def running_stack(
+    work: Path, *, frontend_dist: Path = FRONTEND_DIST, history_days: int = 0
+) -> Iterator[DashboardStack]:
+    """Starts every part; the NAS first, running (it announces itself through nginx's /api/).
+    With ``history_days``, Prometheus starts with that much simulated history up to now."""
     ports = {name: free_port() for name in PORT_NAMES} | {"wol": free_udp_port()}
     stack = DashboardStack(work, ports)
     _build(stack, frontend_dist)
+    if history_days:
+        backfill_house(stack.prometheus.data_dir, history_targets(stack), days=history_days,
+                       workdir=work / "history")  # fmt: skip
     order = ["plug", "pihole", "nas", "nas_ssh", "handshake", "nginx", "exporter", "node",
              "prometheus"]  # fmt: skip
     with contextlib.ExitStack() as running:  # every child stops, whatever fails

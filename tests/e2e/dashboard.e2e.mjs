@@ -1,8 +1,9 @@
 // The dashboard as a person uses it, in Debian's Chromium (playwright-core), against the real
 // stack that tests/test_dashboard_e2e.py started: nginx, Prometheus, the services, the simulators.
 //
-// Input: BALUPI_E2E (JSON: url, plug, nasControl, out). Parts of the stack only Python can stop
-// and start are asked for on stdout ("@@ask {...}") and confirmed on stdin, one line each.
+// Input: BALUPI_E2E (JSON: url, plug, nasControl, out, timezone: the stack's or null). Parts of
+// the stack only Python can stop and start are asked for on stdout ("@@ask {...}") and
+// confirmed on stdin, one line each.
 // Each step waits for what a person would see (polled by Playwright), never for a fixed time.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -83,7 +84,8 @@ const VIEWPORTS = {
 
 async function run(browser, lang, device, scenario) {
   const t = LANGUAGES[lang];
-  const context = await browser.newContext({ locale: t.locale, ...VIEWPORTS[device] });
+  const zone = config.timezone ? { timezoneId: config.timezone } : {};
+  const context = await browser.newContext({ locale: t.locale, ...zone, ...VIEWPORTS[device] });
   const page = await context.newPage();
   const problems = [];
   // Chromium logs every answer with an error status itself: a source stopped on purpose (502,
@@ -117,6 +119,12 @@ async function everything(page, t, name) {
   await see(power, t.watts(40));
   await post(config.plug, { power_watts: 45 });
   await see(power, t.watts(45));
+
+  step("the history: each of the last seven days has its hours online");
+  await page.waitForFunction(() => {
+    const values = [...document.querySelectorAll('section[data-panel="usage"] .bar-value')];
+    return values.length === 7 && values.every((v) => v.textContent !== "–");
+  }, null, { timeout: TIMEOUT });
 
   step("the NAS shuts down: asleep, and its snapshot appears");
   await post(config.nasControl, { action: "shutdown" });
