@@ -134,6 +134,12 @@ describe("the dashboard", () => {
     expect(panel("nas").dataset.state).toBe("live");
   });
 
+  it("reads nginx's JSON 502 for a stopped handshake service as not answering, not refused", async () => {
+    routes.status = () => json({ error: "the handshake service is not answering" }, 502);
+    renderApp();
+    expect(await within(panel("nas")).findByText("The handshake service is not answering")).toBeTruthy();
+  });
+
   it("says when the handshake service is not answering, and the rest keeps working", async () => {
     routes.status = () => Promise.reject(new TypeError("Failed to fetch"));
     renderApp();
