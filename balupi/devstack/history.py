@@ -17,14 +17,16 @@ from balupi.devstack.prometheus import Prometheus
 
 # One sample a minute: the dashboard's charts average 5 min or more, and promtool stays quick.
 STEP_SECONDS = 60
-# The rules the dashboard reads in the past, by how far back it reads them: the per-day bars
-# (evaluated at the last seven midnights), the 24-hour averages, the 7- and 30-day charts.
-PAST_RULES = {
-    7 * DAY: {"balupi:nas_online_seconds:increase1d", "balupi:nas_wakes:increase1d",
-              "balupi:nas_outages:increase1d"},
+# The rules the dashboard reads in the past. The per-day bars read these at the last seven
+# local midnights only: they are evaluated a minute before each, not every minute of the week.
+AT_MIDNIGHTS = {"balupi:nas_online_seconds:increase1d", "balupi:nas_wakes:increase1d",
+                "balupi:nas_outages:increase1d"}  # fmt: skip
+MIDNIGHTS = 7
+# The others over as far back as it reads them: the 24-hour averages, the 7- and 30-day charts.
+OVER = {
     DAY: {"balupi:nas_power_watts:online", "balupi:nas_power_watts:asleep"},
     30 * DAY: {"balupi:tapo_power_watts:avg5m"},
-}  # fmt: skip
+}
 
 
 def backfill_house(data_dir: Path, targets: Targets, *, days: int, workdir: Path) -> None:
@@ -43,7 +45,12 @@ def backfill_house(data_dir: Path, targets: Targets, *, days: int, workdir: Path
     scratch.start()
     try:
         scratch.wait_ready()
-        for window, records in PAST_RULES.items():
+        at_midnights = write_rules(workdir / "rules-midnights.yml", AT_MIDNIGHTS)
+        for n in range(MIDNIGHTS):
+            at = int((midnight - timedelta(days=n)).timestamp())
+            backfill_rules(at_midnights, url=scratch.url, start=max(start, at - 60), end=at,
+                           data_dir=scratch.data_dir)  # fmt: skip
+        for window, records in OVER.items():
             rules = write_rules(workdir / f"rules-{window // DAY}d.yml", records)
             since = max(start, end - window)
             backfill_rules(rules, url=scratch.url, start=since, end=end, data_dir=scratch.data_dir)
