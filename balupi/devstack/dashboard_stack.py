@@ -210,10 +210,9 @@ connect_timeout_seconds = 5
 
 def history_targets(stack: DashboardStack) -> Targets:
     """The labels of this stack's live series, for a history that goes on as them."""
-    tapo = f'instance="127.0.0.1:{stack.ports["exporter"]}",job="tapo"'
     return Targets(
         handshake=f'instance="127.0.0.1:{stack.ports["handshake"]}",job="handshake"',
-        tapo=tapo,
+        tapo=f'instance="127.0.0.1:{stack.ports["exporter"]}",job="tapo"',
         # balupi-exporter names Pi-hole by the host it reads ([pihole] url: the simulator's).
         pihole=f'hostname="127.0.0.1",instance="127.0.0.1:{stack.ports["exporter"]}",job="pihole"',
         plugs=("nas",),  # the stack's one plug
