@@ -2,7 +2,7 @@
 the dashboard's own query plan against a naive dashboard that re-asks every range in full on each
 refresh (same panels, same queries, same refresh intervals), measured in the same run.
 
-  1. 30 days of history (bench/history_series.py: the NAS, two plugs, Pi-hole, one sample per
+  1. 30 days of history (devstack/history_series.py: the NAS, two plugs, Pi-hole, one sample per
      15 s), backfilled into Debian's Prometheus (promtool), which scrapes nothing meanwhile
   2. one hour of the dashboard, replayed as fast as Prometheus answers: every query of
      frontend-dist/query-plan.json (written by the dashboard's build from src/queryPlan.ts) at
@@ -35,11 +35,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from balupi.devstack.backfill import backfill_openmetrics
+from balupi.devstack.history_series import DAY, write_openmetrics
 from balupi.devstack.nginx import FRONTEND_DIST
 from balupi.devstack.ports import free_port
 from balupi.devstack.prometheus import Prometheus
-from bench.backfill import backfill_openmetrics
-from bench.history_series import DAY, write_openmetrics
 
 PLAN = FRONTEND_DIST / "query-plan.json"
 CONFIG = "global:\n  scrape_interval: 15s\n"  # nothing to scrape: only the replay costs CPU

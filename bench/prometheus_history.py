@@ -1,7 +1,7 @@
 """The plan's questions over 30 days of history: recording rules against raw series, and
 Prometheus's memory with that history, on Debian's Prometheus.
 
-  1. writes 30 days of one NAS, two plugs and Pi-hole (bench/history_series.py), one sample
+  1. writes 30 days of one NAS, two plugs and Pi-hole (devstack/history_series.py), one sample
      every 15 s as the Pi scrapes, and backfills them (promtool ... openmetrics)
   2. backfills the recording rules over them (promtool ... rules, against a running Prometheus)
   3. lets Prometheus merge the backfilled blocks as it would its own, then restarts it
@@ -24,10 +24,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from balupi.devstack.backfill import backfill_openmetrics, backfill_rules, rule_steps
+from balupi.devstack.history_series import DAY, write_openmetrics
 from balupi.devstack.ports import free_port
 from balupi.devstack.prometheus import Prometheus
-from bench.backfill import backfill_openmetrics, backfill_rules, rule_steps
-from bench.history_series import DAY, write_openmetrics
 
 # Nothing to scrape and no rules to run: the history is all backfilled.
 CONFIG = "global:\n  scrape_interval: 15s\n"

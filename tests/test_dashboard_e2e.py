@@ -2,9 +2,10 @@
 against the real stack: nginx serving frontend-dist/, Prometheus, the services, the simulators.
 
 The browser script does what a person does and waits for what they would see; it asks this test
-to stop and start Prometheus and the Pi-hole simulator. Screenshots (de and en, a 360 px phone
-and a desktop) are kept in test-output/e2e/; `make dashboard-screenshot` copies one to
-docs/dashboard.png for the README.
+to stop and start Prometheus, the Pi-hole simulator and the NAS's sshd, to put a file into the
+inbox and to look for it on the NAS's disk (tests/e2e_inbox.py). Screenshots (de and en, a
+360 px phone and a desktop) are kept in test-output/e2e/; `make dashboard-screenshot` copies
+one to docs/dashboard.png for the README.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from pathlib import Path
 
 import pytest
 
+from balupi.devstack.dashboard_stack import DashboardStack
 from balupi.devstack.nginx import FRONTEND_DIST, REPO
+from tests.e2e_inbox import InboxSide
 
 pytestmark = pytest.mark.integration
 E2E = REPO / "tests" / "e2e"
 OUT = REPO / "test-output" / "e2e"
 CHROMIUM = Path("/usr/bin/chromium")
-README_SHOT = "en-desktop-woken.png"
+README_SHOT = "en-desktop-inbox.png"
+SHOTS = ("en-desktop-asleep", "en-desktop-woken", "en-desktop-inbox", "en-desktop-inbox-failed",
+         "de-phone", "en-phone", "de-desktop")  # fmt: skip
+STOPPABLE = ("prometheus", "pihole", "nas_ssh")
 TIMEOUT = 300  # the whole script; each step has its own 30 s bound inside it
 
 
@@ -49,6 +55,7 @@ def test_a_person_uses_the_dashboard(dashboard_stack):
         "plug": f"http://127.0.0.1:{ports['plug']}/sim/control",
         "nasControl": f"http://127.0.0.1:{ports['nas_control']}/sim/control",
         "out": str(OUT),
+        "timezone": os.environ.get("TZ"),  # the stack's, when the fixture chose one
     }
     proc = subprocess.Popen(
         ["node", str(E2E / "dashboard.e2e.mjs")],
@@ -58,29 +65,42 @@ def test_a_person_uses_the_dashboard(dashboard_stack):
     timer = threading.Timer(TIMEOUT, proc.kill)  # a bound on the whole run, not a wait
     timer.start()
     seen: list[str] = []
+    inbox = InboxSide(dashboard_stack)
     try:
         assert proc.stdout is not None and proc.stdin is not None
         for line in proc.stdout:
             seen.append(line.rstrip())
             if line.startswith("@@ask "):
-                request = json.loads(line.removeprefix("@@ask "))
-                if "stop" in request:
-                    dashboard_stack.stop(request["stop"])
-                else:
-                    dashboard_stack.start(request["start"])
-                proc.stdin.write(json.dumps({"ok": True}) + "\n")
+                answer = _answer(dashboard_stack, inbox, json.loads(line.removeprefix("@@ask ")))
+                proc.stdin.write(json.dumps(answer) + "\n")
                 proc.stdin.flush()
         code = proc.wait()
     finally:
         timer.cancel()
         if proc.poll() is None:
             proc.kill()
-        for part in ("prometheus", "pihole"):  # a failed step leaves every part running
+        for part in STOPPABLE:  # a failed step leaves every part running
             if not dashboard_stack.parts[part].running:
                 dashboard_stack.start(part)
     output = "\n".join(seen)
     assert code == 0 and "e2e: passed" in output, output
-    for name in ("en-desktop-asleep", "en-desktop-woken", "de-phone", "en-phone", "de-desktop"):
+    for name in SHOTS:
         assert (OUT / f"{name}.png").stat().st_size > 10_000, name
     if os.environ.get("BALUPI_DASHBOARD_SCREENSHOT"):
         shutil.copyfile(OUT / README_SHOT, REPO / "docs" / "dashboard.png")
+
+
+def _answer(stack: DashboardStack, inbox: InboxSide, request: dict) -> dict:
+    """Does what the script asked; a failed check goes back to it, which stops with it."""
+    try:
+        if "stop" in request:
+            stack.stop(request["stop"])
+        elif "start" in request:
+            stack.start(request["start"])
+        elif "drop" in request:
+            inbox.drop(request["drop"])
+        else:
+            inbox.arrived(request["arrived"])
+    except AssertionError as err:
+        return {"ok": False, "why": str(err)}
+    return {"ok": True}

@@ -230,6 +230,19 @@ def test_a_stopped_prometheus_answers_prometheus_s_json_error(dashboard_stack):
     )
 
 
+def test_prometheus_s_own_503_passes_unchanged(dashboard_stack):
+    # A query given a microsecond runs out of time in Prometheus's queue: its own 503, which
+    # the dashboard reads as "busy" (nginx must not turn it into a "starting" or "down" page).
+    status, headers, body = request(
+        dashboard_stack, "GET", query_path(query="up", timeout="0.000001")
+    )
+    assert status == 503 and headers["Content-Type"] == "application/json"
+    answer = json.loads(body)
+    assert answer["status"] == "error" and answer["errorType"] == "timeout", answer
+    # "... in query queue" or "... in query execution", as far as it got.
+    assert answer["error"].startswith("query timed out in query "), answer
+
+
 def test_a_stopped_handshake_service_answers_a_json_error(dashboard_stack):
     dashboard_stack.stop("handshake")
     try:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import sys
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import wakeonlan
 
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess, http_ok
+from balupi.handshake.snapshot import parse_snapshot
 from balupi.sim.nas.magic_packet import is_magic_packet_for
+from balupi.sim.nas.server import snapshot_at
 from tests.waiting import wait_for
 
 BIN = Path(sys.executable).parent
@@ -24,6 +27,19 @@ def control(port: int, action: str | None = None) -> dict:
     data = json.dumps({"action": action}).encode() if action else None
     with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5) as answer:
         return json.load(answer)
+
+
+def test_the_snapshot_it_sends_is_made_now_with_last_night_s_backup():
+    zone = timezone(timedelta(hours=1))
+    for now, backup in (
+        (datetime(2026, 12, 2, 8, 30, tzinfo=zone), "2026-12-02T03:00:00+01:00"),
+        (datetime(2026, 12, 2, 1, 15, tzinfo=zone), "2026-12-01T03:00:00+01:00"),
+    ):
+        snapshot = snapshot_at(now)
+        parse_snapshot(json.dumps(snapshot).encode())  # what the Pi accepts
+        assert snapshot["generated_at"] == now.isoformat()
+        # BaluHost's shape: the last backup's created_at and its status.
+        assert snapshot["services"]["backups"] == {"last_backup": backup, "status": "completed"}
 
 
 def test_magic_packet_recognition():

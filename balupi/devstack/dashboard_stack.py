@@ -1,9 +1,10 @@
 """The dashboard's whole stack on free loopback ports, for the nginx and browser tests and benches.
 
-The demo's parts (simulated plug, Pi-hole and NAS, balupi-exporter, balupi-handshake,
-node_exporter, Prometheus with BaluPi's rules) plus Debian's nginx serving the site, with short
-timings (scrapes, rules and heartbeats each second or faster) so that a change shows within
-seconds. Each part can be stopped and started again on its port, as a test needs.
+The demo's parts (simulated plug, Pi-hole and NAS, balupi-exporter, balupi-handshake with an
+inbox that rsync moves to Debian's sshd standing in for the NAS's disk, node_exporter,
+Prometheus with BaluPi's rules) plus Debian's nginx serving the site, with short timings
+(scrapes, rules and heartbeats each second or faster) so that a change shows within seconds.
+Each part can be stopped and started again on its port, as a test needs.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from pathlib import Path
 from balupi.devstack import pihole_demo
 from balupi.devstack.demo import node_exporter_binary, tapo_config
 from balupi.devstack.demo_handshake import NAS_MAC, handshake_config
+from balupi.devstack.history import backfill_house
+from balupi.devstack.history_series import Targets
 from balupi.devstack.nginx import FRONTEND_DIST, Nginx, SiteValues
 from balupi.devstack.ports import free_port, free_udp_port
 from balupi.devstack.process import ManagedProcess
 from balupi.devstack.prometheus import Prometheus, render_config, render_rules
+from balupi.devstack.sshd import SshServer
 
 BIN = Path(sys.executable).parent
 PLUG_USER, PLUG_PASSWORD = "dashboard@balupi.local", "dashboard-test-password"
@@ -34,8 +38,8 @@ ENV = {
     **pihole_demo.ENV,
 }
 ONLINE_WATTS = 40.0  # whole watts: the plug's get_current_power rounds
-PORT_NAMES = ("plug", "pihole_api", "pihole_dns", "nas", "nas_control", "handshake", "exporter",
-              "node", "prometheus", "nginx")  # fmt: skip
+PORT_NAMES = ("plug", "pihole_api", "pihole_dns", "nas", "nas_control", "nas_ssh", "handshake",
+              "exporter", "node", "prometheus", "nginx")  # fmt: skip
 # Faster than the demo's: a killed NAS is "unreachable" after about a second.
 FAST_HEARTBEAT = """heartbeat_interval_seconds = 0.5
 heartbeat_retry_seconds = 0.2
@@ -72,16 +76,30 @@ class DashboardStack:
     def snapshot_dir(self) -> Path:
         return self.work / "handshake" / "snapshot"
 
+    @property
+    def inbox(self) -> Path:
+        """The inbox folder (Samba's on the Pi): a file put here waits for the NAS."""
+        return self.work / "handshake" / "inbox"
+
+    @property
+    def nas_disk(self) -> Path:
+        """Where the inbox's files arrive on the NAS side (over the NAS's sshd)."""
+        return self.work / "nas-disk" / "inbox-from-pi"
+
     def start(self, name: str, timeout: float = 60) -> None:
         part = self.parts[name]
         part.start()
-        if name == "nginx":
-            self.nginx.wait_ready(timeout)
+        if isinstance(part, Nginx | SshServer):
+            part.wait_ready(timeout)
         else:
             part.wait_http(self.ready_urls[name], timeout=timeout)
 
     def stop(self, name: str) -> None:
-        self.parts[name].stop()
+        part = self.parts[name]
+        if isinstance(part, SshServer):
+            part.stop_all()  # the NAS goes away: its SSH sessions too
+        else:
+            part.stop()
 
     def set_plug_watts(self, watts: float) -> None:
         _post(f"http://127.0.0.1:{self.ports['plug']}/sim/control", {"power_watts": watts})
@@ -112,10 +130,14 @@ def _build(stack: DashboardStack, frontend_dist: Path) -> None:
         work / "handshake", handshake_port=p["handshake"], nas_port=p["nas"], wol_port=p["wol"],
         heartbeat_interval=0.5, wake_min_interval=0,
     ).replace("heartbeat_interval_seconds = 0.5\n", FAST_HEARTBEAT)  # fmt: skip
+    nas_ssh = SshServer(work / "nas-ssh", port=p["nas_ssh"])
+    for folder in (stack.inbox, stack.nas_disk):
+        folder.mkdir(parents=True, exist_ok=True)
     config.write_text(
         tapo_config(exporter_port=p["exporter"], plug_port=p["plug"], user=PLUG_USER)
         + pihole_demo.pihole_config(p["pihole_api"])
         + handshake
+        + _inbox_config(stack, nas_ssh)
     )
     handshake_url = f"http://127.0.0.1:{p['handshake']}"
 
@@ -138,6 +160,7 @@ def _build(stack: DashboardStack, frontend_dist: Path) -> None:
                                 str(p["wol"]), "--mac", NAS_MAC, "--boot-seconds", "2",
                                 "--pi-url", f"http://127.0.0.1:{p['nginx']}"]),
         f"http://127.0.0.1:{p['nas_control']}/sim/state")  # fmt: skip
+    add("nas_ssh", nas_ssh)
     add("handshake", proc("handshake", [str(BIN / "balupi-handshake"), "--config", str(config)]),
         f"{handshake_url}/api/health")  # fmt: skip
     add("exporter", proc("exporter", [str(BIN / "balupi-exporter"), "--config", str(config)]),
@@ -157,6 +180,7 @@ def _build(stack: DashboardStack, frontend_dist: Path) -> None:
         work / "prometheus",
         render_config(targets, scrape_interval="1s", evaluation_interval="1s", rules_dir=rules),
         port=p["prometheus"],
+        retention="90d",  # the Pi's: keeps a backfilled month
     )
     add("prometheus", prometheus, f"{prometheus.url}/-/ready")
     values = SiteValues(port=p["nginx"], handshake_port=p["handshake"],
@@ -165,13 +189,50 @@ def _build(stack: DashboardStack, frontend_dist: Path) -> None:
     add("nginx", Nginx(work / "nginx", values))
 
 
+def _inbox_config(stack: DashboardStack, nas: SshServer) -> str:
+    """[inbox]: files move when the NAS comes online or a person presses "move now", never on
+    a timer during a test (a day's interval), and as soon as they are there (no settle time)."""
+    return f"""
+[inbox]
+nas_host = "127.0.0.1"
+nas_port = {nas.port}
+nas_user = "{nas.user}"
+nas_path = "{stack.nas_disk}"
+ssh_key_file = "{nas.client_key}"
+known_hosts_file = "{nas.known_hosts}"
+path = "{stack.inbox}"
+staging_path = "{stack.work / "handshake" / ".inbox-staging"}"
+settle_seconds = 0
+interval_seconds = 86400
+connect_timeout_seconds = 5
+"""
+
+
+def history_targets(stack: DashboardStack) -> Targets:
+    """The labels of this stack's live series, for a history that goes on as them."""
+    return Targets(
+        handshake=f'instance="127.0.0.1:{stack.ports["handshake"]}",job="handshake"',
+        tapo=f'instance="127.0.0.1:{stack.ports["exporter"]}",job="tapo"',
+        # balupi-exporter names Pi-hole by the host it reads ([pihole] url: the simulator's).
+        pihole=f'hostname="127.0.0.1",instance="127.0.0.1:{stack.ports["exporter"]}",job="pihole"',
+        plugs=("nas",),  # the stack's one plug
+    )
+
+
 @contextlib.contextmanager
-def running_stack(work: Path, *, frontend_dist: Path = FRONTEND_DIST) -> Iterator[DashboardStack]:
-    """Starts every part; the NAS first, running (it announces itself through nginx's /api/)."""
+def running_stack(
+    work: Path, *, frontend_dist: Path = FRONTEND_DIST, history_days: int = 0
+) -> Iterator[DashboardStack]:
+    """Starts every part; the NAS first, running (it announces itself through nginx's /api/).
+    With ``history_days``, Prometheus starts with that much simulated history up to now."""
     ports = {name: free_port() for name in PORT_NAMES} | {"wol": free_udp_port()}
     stack = DashboardStack(work, ports)
     _build(stack, frontend_dist)
-    order = ["plug", "pihole", "nas", "handshake", "nginx", "exporter", "node", "prometheus"]
+    if history_days:
+        backfill_house(stack.prometheus.data_dir, history_targets(stack), days=history_days,
+                       workdir=work / "history")  # fmt: skip
+    order = ["plug", "pihole", "nas", "nas_ssh", "handshake", "nginx", "exporter", "node",
+             "prometheus"]  # fmt: skip
     with contextlib.ExitStack() as running:  # every child stops, whatever fails
         for name in order:
             running.callback(stack.stop, name)

@@ -68,12 +68,13 @@ class Prometheus(ManagedProcess):
         config.write_text(config_text)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.data_dir = workdir / "data"
         super().__init__(
             "prometheus",
             [
                 prometheus_binary(),
                 f"--config.file={config}",
-                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--storage.tsdb.path={self.data_dir}",
                 f"--storage.tsdb.retention.time={retention}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--log.level=warn",

@@ -134,6 +134,12 @@ describe("the dashboard", () => {
     expect(panel("nas").dataset.state).toBe("live");
   });
 
+  it("reads nginx's JSON 502 for a stopped handshake service as not answering, not refused", async () => {
+    routes.status = () => json({ error: "the handshake service is not answering" }, 502);
+    renderApp();
+    expect(await within(panel("nas")).findByText("The handshake service is not answering")).toBeTruthy();
+  });
+
   it("says when the handshake service is not answering, and the rest keeps working", async () => {
     routes.status = () => Promise.reject(new TypeError("Failed to fetch"));
     renderApp();
@@ -226,6 +232,27 @@ describe("the dashboard", () => {
     expect(panel("snapshot").textContent).not.toContain("anna");
   });
 
+  it("says BaluHost's backup states in words: a completed one, none, and not known", async () => {
+    routes.status = () => json(status({ nas_state: "offline", last_snapshot: "2026-12-01T08:00:05Z" }));
+    const withBackups = (backups: object) => () =>
+      json({ ...SNAPSHOT, services: { ...SNAPSHOT.services, backups } });
+    const backup = async () => {
+      renderApp();
+      const label = await within(panel("snapshot")).findByText("Last backup");
+      const text = label.nextElementSibling?.textContent;
+      cleanup();
+      return text;
+    };
+    routes.snapshot = withBackups({ last_backup: "2026-11-30T03:00:00Z", status: "completed" });
+    expect(await backup()).toMatch(/completed$/);
+    routes.snapshot = withBackups({ last_backup: "2026-11-30T03:00:00Z", status: "in_progress" });
+    expect(await backup()).toMatch(/running$/);
+    routes.snapshot = withBackups({ last_backup: null, status: "none" });
+    expect(await backup()).toBe("none");
+    routes.snapshot = withBackups({ last_backup: null, status: "unknown" });
+    expect(await backup()).toBe("unknown");
+  });
+
   it("wakes the NAS with the dashboard's header and shows the progress", async () => {
     routes.status = () => json(status({ nas_state: "offline", dns: { ...status().dns, target: "pi", address: "192.168.1.20" } }));
     renderApp();
@@ -285,6 +312,36 @@ describe("more answers in words", () => {
     const post = calls.find((c) => c.url === "/api/inbox/flush");
     expect((post?.init?.headers as Record<string, string>)["X-Requested-With"]).toBe("balupi-dashboard");
     expect(post?.init?.credentials).toBe("same-origin");
+  });
+
+  it("says a flush that moved nothing failed, and why (ssh's line of the report)", async () => {
+    const error =
+      "rsync exit 12: error in the rsync data stream (the NAS side stopped: disk full or gone): ssh: connect to host 127.0.0.1 port 2222: Connection refused" +
+      " | rsync: connection unexpectedly closed (0 bytes received so far) [sender]";
+    const failed = { result: "failed", started_at: Date.now() / 1000, duration_seconds: 0.1, moved_files: 0, moved_bytes: 0, error };
+    let flushed = false;
+    routes.status = () =>
+      json(status({ inbox: { ...status().inbox, files: 1, bytes: 1000, ...(flushed ? { last_flush: failed, last_error: error } : {}) } }));
+    routes.flush = () => {
+      flushed = true;
+      return json(failed);
+    };
+    renderApp();
+    expect(await within(panel("inbox")).findByText("1 file, 1 kB")).toBeTruthy();
+    const button = await within(panel("inbox")).findByRole("button", { name: "Move now" });
+    await act(async () => {
+      fireEvent.click(button);
+    });
+    const inbox = within(panel("inbox"));
+    expect(await inbox.findByText("Nothing moved; the files wait in the inbox.")).toBeTruthy();
+    expect(await inbox.findByText(/ · failed$/)).toBeTruthy();
+    expect(inbox.getByText("0 files moved")).toBeTruthy();
+    expect(
+      inbox.getByText(
+        "Why: rsync exit 12: error in the rsync data stream (the NAS side stopped: disk full or gone): ssh: connect to host 127.0.0.1 port 2222: Connection refused",
+      ),
+    ).toBeTruthy();
+    expect(inbox.queryByText(/^Done/)).toBeNull();
   });
 
   it("offers no move while the NAS sleeps", async () => {

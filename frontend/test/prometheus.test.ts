@@ -11,6 +11,9 @@ import {
 } from "../src/api/prometheus";
 import type { JsonAnswer } from "../src/api/http";
 import { SourceError } from "../src/api/sourceError";
+import { problemText } from "../src/components/Panel";
+import { de } from "../src/i18n/de";
+import { en } from "../src/i18n/en";
 
 function answer(status: number, text: string, type = "application/json"): JsonAnswer {
   let body: unknown;
@@ -46,20 +49,69 @@ describe("Prometheus's answers", () => {
     expect(() => unwrap(a)).toThrow("bad_data: parse error at char 3");
   });
 
-  it("reads the site's 503 envelopes as down or starting", () => {
-    const down = '{"status":"error","errorType":"unavailable","error":"Prometheus is not answering"}';
-    const starting = '{"status":"error","errorType":"unavailable","error":"Prometheus is starting or overloaded"}';
+  // The answers below were recorded from Debian 12's Prometheus 2.42 and from nginx/balupi.conf.
+  it("reads nginx's envelope for a Prometheus that does not answer as unreachable", () => {
+    const down = '{"status":"error","errorType":"unavailable","error":"Prometheus is not answering"}\n';
     expect(kindOf(() => unwrap(answer(503, down)))).toBe("unreachable");
-    expect(kindOf(() => unwrap(answer(503, starting)))).toBe("starting");
   });
 
-  it("reads nginx's 502 HTML page as Prometheus not answering", () => {
-    const a = answer(502, "<html><head><title>502 Bad Gateway</title></head></html>", "text/html");
-    expect(kindOf(() => unwrap(a))).toBe("unreachable");
+  it("reads Prometheus's own 503 for a query out of time as busy, not starting", () => {
+    const timeout = '{"status":"error","errorType":"timeout","error":"query timed out in query queue"}';
+    const a = answer(503, timeout);
+    expect(kindOf(() => unwrap(a))).toBe("busy");
+    expect(() => unwrap(a)).toThrow("timeout: query timed out in query queue");
   });
 
-  it("reads Prometheus's plain-text 503 while starting as starting", () => {
-    expect(kindOf(() => unwrap(answer(503, "Service Unavailable", "text/plain")))).toBe("starting");
+  it("reads nginx's HTML error pages as unreachable, a 503 one too", () => {
+    const bad = answer(502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n</html>\r\n", "text/html");
+    expect(kindOf(() => unwrap(bad))).toBe("unreachable");
+    const busy = answer(503, "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n</html>\r\n", "text/html");
+    expect(kindOf(() => unwrap(busy))).toBe("unreachable");
+  });
+
+  it("reads Prometheus's plain-text 503 while its TSDB loads as starting", () => {
+    expect(kindOf(() => unwrap(answer(503, "Service Unavailable", "text/plain; charset=utf-8")))).toBe("starting");
+  });
+
+  it("reads Prometheus 3's not-ready answer by its stopping header", () => {
+    const notReady = (stopping: string): JsonAnswer => ({
+      status: 503,
+      text: "Service Unavailable",
+      body: undefined,
+      headers: new Headers({ "Content-Type": "text/plain; charset=utf-8", "X-Prometheus-Stopping": stopping }),
+    });
+    expect(kindOf(() => unwrap(notReady("false")))).toBe("starting");
+    expect(kindOf(() => unwrap(notReady("true")))).toBe("unreachable");
+  });
+
+  it("reads any other plain-text 5xx as unreachable, never as starting", () => {
+    expect(kindOf(() => unwrap(answer(503, "503: Service Unavailable", "text/plain")))).toBe("unreachable");
+    expect(kindOf(() => unwrap(answer(500, "Service Unavailable", "text/plain")))).toBe("unreachable");
+  });
+
+  it("puts each answer into the panel's words, in both languages", () => {
+    const said = (a: JsonAnswer) => {
+      let error: SourceError | null = null;
+      try {
+        unwrap(a);
+      } catch (err) {
+        error = err as SourceError;
+      }
+      const state = { kind: "down" as const, source: "prometheus" as const, error, updatedAt: null };
+      return [problemText(en, state), problemText(de, state)];
+    };
+    expect(said(answer(503, "Service Unavailable", "text/plain; charset=utf-8"))).toEqual([
+      "Prometheus is starting up",
+      "Prometheus startet gerade",
+    ]);
+    expect(said(answer(503, '{"status":"error","errorType":"unavailable","error":"Prometheus is not answering"}'))).toEqual([
+      "Prometheus is not answering",
+      "Prometheus antwortet nicht",
+    ]);
+    expect(said(answer(503, '{"status":"error","errorType":"timeout","error":"query timed out in query queue"}'))).toEqual([
+      "Prometheus is busy: a query took too long",
+      "Prometheus ist ausgelastet: eine Abfrage dauerte zu lange",
+    ]);
   });
 
   it("refuses a 200 that is not an API answer", () => {

@@ -40,5 +40,8 @@ describe("the NAS snapshot", () => {
     expect(smartHealth("FAILED")).toBe("bad");
     expect(backupHealth("success")).toBe("good");
     expect(backupHealth("failed")).toBe("bad");
+    expect(backupHealth("completed")).toBe("good");
+    expect(backupHealth("in_progress")).toBe("busy");
+    expect(backupHealth("none")).toBe("unknown");
   });
 });

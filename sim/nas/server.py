@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -25,7 +28,10 @@ from balupi.sim.nas.magic_packet import is_magic_packet_for
 
 log = logging.getLogger("balupi.sim.nas")
 
-EXAMPLE_SNAPSHOT = {
+# As BaluHost's snapshot_export.py writes it: the last backup's created_at and its status
+# ("completed", "in_progress", "failed"); with no backup at all {"last_backup": null,
+# "status": "none"}, and "unknown" when it could not tell.
+EXAMPLE_SNAPSHOT: dict[str, Any] = {
     "version": 1,
     "baluhost_version": "sim",
     "system": {"hostname": "sim-nas", "uptime_seconds": 0, "cpu_model": "simulated",
@@ -35,10 +41,27 @@ EXAMPLE_SNAPSHOT = {
                 "total_bytes": 4 * 10**12, "used_bytes": 10**12},
     "smart_health": {"sda": {"status": "PASSED", "temperature_c": 34, "power_on_hours": 1000}},
     "services": {"vpn": {"active_clients": 0}, "shares": {"active_shares": 2},
-                 "backups": {"last_backup": None, "status": "ok"}},
+                 "backups": {"last_backup": "2026-11-30T03:00:00+00:00",
+                             "status": "completed"}},
     "users": {"total": 1, "list": [{"username": "admin", "role": "admin"}]},
     "files_summary": {"total_files": 12345, "total_size_bytes": 10**12},
 }  # fmt: skip
+
+
+def snapshot_at(now: datetime) -> dict:
+    """The example snapshot as the NAS would send it at ``now`` (local time, with its zone):
+    made now, its nightly backup done at 03:00."""
+    backup = now.replace(hour=3, minute=0, second=0, microsecond=0)
+    if backup > now:
+        backup -= timedelta(days=1)
+    snapshot = copy.deepcopy(EXAMPLE_SNAPSHOT)
+    snapshot["generated_at"] = now.isoformat()
+    snapshot["services"]["backups"] = {"last_backup": backup.isoformat(), "status": "completed"}
+    return snapshot
+
+
+def _snapshot_now() -> dict:
+    return snapshot_at(datetime.now().astimezone())
 
 
 @dataclass
@@ -186,11 +209,11 @@ class SimulatedNas:
             if which == "online":
                 await announce_online(c.pi_url, c.secret, c.announce_timeout)
             elif which == "suspend":
-                await suspend_hook(c.pi_url, c.secret, EXAMPLE_SNAPSHOT, c.announce_timeout)
+                await suspend_hook(c.pi_url, c.secret, _snapshot_now(), c.announce_timeout)
             elif which == "resume":
                 await resume_hook(c.pi_url, c.secret, c.announce_timeout)
             else:
-                await shutdown_hook(c.pi_url, c.secret, EXAMPLE_SNAPSHOT, c.announce_timeout)
+                await shutdown_hook(c.pi_url, c.secret, _snapshot_now(), c.announce_timeout)
             result = f"{which}: acknowledged"
         except NotAcknowledged as err:
             result = f"{which}: failed: {err}"

@@ -1,8 +1,9 @@
 // The dashboard as a person uses it, in Debian's Chromium (playwright-core), against the real
 // stack that tests/test_dashboard_e2e.py started: nginx, Prometheus, the services, the simulators.
 //
-// Input: BALUPI_E2E (JSON: url, plug, nasControl, out). Parts of the stack only Python can stop
-// and start are asked for on stdout ("@@ask {...}") and confirmed on stdin, one line each.
+// Input: BALUPI_E2E (JSON: url, plug, nasControl, out, timezone: the stack's or null). Parts of
+// the stack only Python can stop and start are asked for on stdout ("@@ask {...}") and
+// confirmed on stdin, one line each.
 // Each step waits for what a person would see (polled by Playwright), never for a fixed time.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -16,7 +17,8 @@ const lines = input[Symbol.asyncIterator]();
 async function ask(request) {
   process.stdout.write(`@@ask ${JSON.stringify(request)}\n`);
   const { value, done } = await lines.next();
-  if (done || JSON.parse(value).ok !== true) throw new Error(`not done: ${JSON.stringify(request)}`);
+  const answer = done ? {} : JSON.parse(value);
+  if (answer.ok !== true) throw new Error(`not done: ${JSON.stringify(request)}: ${answer.why ?? "no answer"}`);
 }
 
 async function post(url, body) {
@@ -58,6 +60,10 @@ const LANGUAGES = {
     piholeDown: "Pi-hole is not answering the exporter",
     watts: (w) => `${w.toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} W`,
     files: "12,345",
+    inboxWaiting: "1 file, 2.4 MB", oldest: /oldest waits for/, moveNow: "Move now",
+    moveDone: "Done: 1 file moved.", allMoved: / · all moved/, movedOne: /^1 file moved$/,
+    moveFailed: "Nothing moved; the files wait in the inbox.", failed: / · failed/,
+    whyRefused: /^Why: .*Connection refused$/, lastMove: "Last move to the NAS",
   },
   de: {
     locale: "de-DE",
@@ -67,6 +73,7 @@ const LANGUAGES = {
     piholeDown: "Pi-hole antwortet dem Exporter nicht",
     watts: (w) => `${w.toLocaleString("de", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} W`,
     files: "12.345",
+    lastMove: "Zuletzt zum NAS verschoben",
   },
 };
 
@@ -77,7 +84,8 @@ const VIEWPORTS = {
 
 async function run(browser, lang, device, scenario) {
   const t = LANGUAGES[lang];
-  const context = await browser.newContext({ locale: t.locale, ...VIEWPORTS[device] });
+  const zone = config.timezone ? { timezoneId: config.timezone } : {};
+  const context = await browser.newContext({ locale: t.locale, ...zone, ...VIEWPORTS[device] });
   const page = await context.newPage();
   const problems = [];
   // Chromium logs every answer with an error status itself: a source stopped on purpose (502,
@@ -112,6 +120,12 @@ async function everything(page, t, name) {
   await post(config.plug, { power_watts: 45 });
   await see(power, t.watts(45));
 
+  step("the history: each of the last seven days has its hours online");
+  await page.waitForFunction(() => {
+    const values = [...document.querySelectorAll('section[data-panel="usage"] .bar-value')];
+    return values.length === 7 && values.every((v) => v.textContent !== "–");
+  }, null, { timeout: TIMEOUT });
+
   step("the NAS shuts down: asleep, and its snapshot appears");
   await post(config.nasControl, { action: "shutdown" });
   await see(nas, t.asleep);
@@ -124,11 +138,41 @@ async function everything(page, t, name) {
   await see(nas, t.onlineAfter);
   await shot(page, `${name}-woken`);
 
+  step("the inbox: a file waits, with its size and age; Move now sends it to the NAS");
+  const inbox = panel(page, "inbox");
+  await ask({ drop: "holiday-2026.zip" });
+  await page.reload({ waitUntil: "load" }); // looking again: the oldest file's age is asked at load
+  await see(inbox, t.inboxWaiting);
+  await see(inbox, t.oldest);
+  await inbox.getByRole("button", { name: t.moveNow }).click();
+  await see(inbox, t.moveDone);
+  await see(inbox, t.allMoved);
+  await see(inbox, t.movedOne);
+  await inbox.getByText("empty", { exact: true }).waitFor({ timeout: TIMEOUT });
+  await ask({ arrived: "holiday-2026.zip" });
+  await shot(page, `${name}-inbox`);
+
   step("the NAS dies: unreachable");
   await post(config.nasControl, { action: "kill" });
   await see(nas, t.unreachable);
   await post(config.nasControl, { action: "revive" });
   await see(nas, t.online);
+
+  step("the NAS's SSH is gone: Move now fails and says why, the file waits; then it moves");
+  await ask({ stop: "nas_ssh" });
+  await ask({ drop: "tax-return.pdf" });
+  await see(inbox, t.inboxWaiting);
+  await inbox.getByRole("button", { name: t.moveNow }).click();
+  await see(inbox, t.moveFailed);
+  await see(inbox, t.failed);
+  await see(inbox, t.whyRefused);
+  await see(inbox, t.inboxWaiting);
+  await shot(page, `${name}-inbox-failed`);
+  await ask({ start: "nas_ssh" });
+  await inbox.getByRole("button", { name: t.moveNow }).click();
+  await see(inbox, t.moveDone);
+  await see(inbox, t.allMoved);
+  await ask({ arrived: "tax-return.pdf" });
 
   step("Pi-hole stops: only its panel says so");
   await ask({ stop: "pihole" });
@@ -160,6 +204,7 @@ async function glance(page, t, name) {
   await see(panel(page, "power"), t.watts(45));
   await see(panel(page, "snapshot"), t.files);
   await see(panel(page, "nas"), t.asleep);
+  await see(panel(page, "inbox"), t.lastMove);
   await shot(page, name);
 }
 

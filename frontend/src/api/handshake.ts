@@ -57,6 +57,12 @@ function handshakeFailure(answer: JsonAnswer): never {
   if (answer.status >= 500 && !isObject(answer.body)) {
     throw new SourceError(errorPageKind(answer), `HTTP ${answer.status}`, answer.status);
   }
+  // nginx's own JSON for a service that does not answer (nginx/balupi.conf, @handshake_down):
+  // the service never answers 502 or 504 to a status request itself.
+  if (answer.status === 502 || answer.status === 504) {
+    const why = isObject(answer.body) ? String(answer.body.error ?? "") : "";
+    throw new SourceError("unreachable", why || `HTTP ${answer.status}`, answer.status);
+  }
   const reason = isObject(answer.body) ? String(answer.body.error ?? "") : "";
   throw new SourceError("refused", reason || `HTTP ${answer.status}`, answer.status);
 }

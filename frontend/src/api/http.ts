@@ -48,12 +48,19 @@ export async function request(url: string, init: RequestInit = {}): Promise<Json
   return { status: response.status, body, text, headers: response.headers };
 }
 
-/** A 5xx page that is not the source's own JSON: a proxy's error page or a server starting. */
+// Prometheus's own answer while it is not ready (its TSDB still loading, or shutting down):
+// a 503 with exactly this text/plain body (web/web.go's testReady, 2.42 as in Debian 12, and 3.x).
+export const PROMETHEUS_NOT_READY = "Service Unavailable";
+
+/**
+ * A 5xx answer that is not the source's own JSON. Only Prometheus's not-ready answer says the
+ * source is starting; Prometheus 3 adds whether it is stopping instead (X-Prometheus-Stopping),
+ * 2.42 cannot tell. Anything else (nginx's 502/504 page, another proxy's 503 page) means
+ * nothing usable answered.
+ */
 export function errorPageKind(answer: JsonAnswer): "unreachable" | "starting" {
-  // Prometheus answers a plain-text 503 "Service Unavailable" while its TSDB loads; nginx's
-  // 502/504 HTML means nothing listens behind it.
-  if (answer.status === 503 && !/<html/i.test(answer.text)) return "starting";
-  return "unreachable";
+  if (answer.status !== 503 || answer.text.trim() !== PROMETHEUS_NOT_READY) return "unreachable";
+  return answer.headers.get("X-Prometheus-Stopping") === "true" ? "unreachable" : "starting";
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 // Prometheus's HTTP API (through nginx's read-only /prometheus/): instant and range queries,
 // its error envelope, error pages that are not JSON, NaN and absent series.
 import { errorPageKind, isObject, request, type JsonAnswer } from "./http";
-import { SourceError } from "./sourceError";
+import { SourceError, type SourceErrorKind } from "./sourceError";
 
 export const PROMETHEUS_BASE = "/prometheus/api/v1";
 
@@ -30,16 +30,8 @@ export function parseValue(text: unknown): Value {
 export function unwrap(answer: JsonAnswer): Record<string, unknown> {
   const body = answer.body;
   if (isObject(body) && body.status === "error") {
-    // nginx answers for a Prometheus that is down (502/504 upstream) or starting (its 503) with
-    // a 503 in this same envelope; only the message tells the two apart.
-    const kind =
-      answer.status >= 500
-        ? /starting/i.test(String(body.error ?? ""))
-          ? "starting"
-          : "unreachable"
-        : "refused";
     throw new SourceError(
-      kind,
+      envelopeKind(answer.status, body),
       `${String(body.errorType ?? "error")}: ${String(body.error ?? "")}`,
       answer.status,
     );
@@ -54,6 +46,19 @@ export function unwrap(answer: JsonAnswer): Record<string, unknown> {
     throw new SourceError("bad_answer", "not a Prometheus API answer", answer.status);
   }
   return body.data;
+}
+
+/**
+ * What an error envelope means. Below 500 Prometheus refused the query (bad_data 400,
+ * execution 422). A 503 "timeout" or "canceled" is Prometheus's own: the query ran out of time,
+ * it is busy. nginx's envelope for a Prometheus that does not answer (nginx/balupi.conf,
+ * @prometheus_down) says "unavailable", as does Prometheus's 500 for a TSDB not open yet.
+ */
+function envelopeKind(status: number, body: Record<string, unknown>): SourceErrorKind {
+  if (status < 500) return "refused";
+  if (body.errorType === "timeout" || body.errorType === "canceled") return "busy";
+  if (body.errorType === "unavailable") return "unreachable";
+  return "refused";
 }
 
 function labelsOf(item: Record<string, unknown>): Labels {

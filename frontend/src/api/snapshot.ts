@@ -115,7 +115,13 @@ export function smartHealth(status: string | null): Health {
   return HEALTHY_SMART.has(status.toLowerCase().trim()) ? "good" : "bad";
 }
 
+// BaluHost's backups.status: its last backup's "completed", "in_progress" or "failed"; "none"
+// when it has none, "unknown" when it could not tell (snapshot_export.py).
 export function backupHealth(status: string | null): Health {
   if (!status) return "unknown";
-  return /^(ok|success|succeeded|completed|done)$/i.test(status.trim()) ? "good" : "bad";
+  const s = status.trim();
+  if (/^(ok|success|succeeded|completed|done)$/i.test(s)) return "good";
+  if (/^(in_progress|running|pending)$/i.test(s)) return "busy";
+  if (/^(none|unknown)$/i.test(s)) return "unknown";
+  return "bad";
 }

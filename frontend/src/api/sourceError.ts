@@ -2,6 +2,7 @@
 export type SourceErrorKind =
   | "unreachable" // no answer at all, or a proxy's error page (nginx 502/504)
   | "starting" // the source says it is not ready yet (Prometheus's plain-text 503)
+  | "busy" // the source ran out of time for the request (Prometheus's 503 "timeout")
   | "refused" // the source answered with an error of its own (error envelope, 4xx)
   | "bad_answer"; // an answer that is not what the source sends (not JSON, wrong shape)
 

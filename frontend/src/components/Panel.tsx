@@ -13,6 +13,7 @@ export function problemText(t: Dictionary, state: PanelState): string | null {
   const kind = state.error?.kind;
   if (state.source === "prometheus") {
     if (kind === "starting") return t.source.prometheusStarting;
+    if (kind === "busy") return t.source.prometheusBusy;
     if (kind === "refused") return t.source.prometheusRefused;
     if (kind === "bad_answer") return t.source.badAnswer;
     return t.source.prometheus;

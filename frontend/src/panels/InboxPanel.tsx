@@ -14,7 +14,19 @@ import { withUpstream, worstState } from "../panelState";
 import { OTHER_SOURCES, QUERIES, SHARE_PATH } from "../queryPlan";
 import { filesystemOf, filesystems } from "./node";
 
-type Move = { kind: "idle" } | { kind: "moving" } | { kind: "done"; files: number } | { kind: "refused"; reason: string };
+type Move =
+  | { kind: "idle" }
+  | { kind: "moving" }
+  | { kind: "done"; files: number } // every ready file went
+  | { kind: "partial"; files: number } // some went, the rest waits (the report says why)
+  | { kind: "failed" } // the flush ran and nothing went (the report says why)
+  | { kind: "refused"; reason: string }; // no flush: the NAS is not online, or another runs
+
+// The report's error joins rsync's and ssh's last lines with " | "; the first says what failed
+// ("ssh: connect to host ...: Connection refused"), the rest repeats it in rsync's words.
+function firstLine(error: string): string {
+  return error.split(" | ")[0] ?? error;
+}
 
 export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceError> }) {
   const { t, lang } = useLanguage();
@@ -33,13 +45,17 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
   const oldest = valueOf(nodeSamples, "balupi_inbox_oldest_file_age_seconds");
   const last = box?.last_flush ?? null;
   const dur = (x: number) => formatDuration(lang, x, t.units);
+  const files = (n: number) => t.inbox.files(n, formatNumber(lang, n));
   const configured = box !== undefined && box.flush === undefined;
 
   async function moveNow() {
     setMove({ kind: "moving" });
     try {
       const answer = await postFlush();
-      setMove(answer.kind === "done" ? { kind: "done", files: answer.report.moved_files } : { kind: "refused", reason: answer.reason });
+      if (answer.kind === "refused") setMove({ kind: "refused", reason: answer.reason });
+      else if (answer.report.result === "ok") setMove({ kind: "done", files: answer.report.moved_files });
+      else if (answer.report.result === "partial") setMove({ kind: "partial", files: answer.report.moved_files });
+      else setMove({ kind: "failed" });
     } catch {
       setMove({ kind: "refused", reason: t.source.handshake });
     }
@@ -63,7 +79,7 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
         />
         <Stat
           label={t.inbox.waiting}
-          value={box ? (box.files === 0 ? t.inbox.empty : t.inbox.waitingDetail(formatNumber(lang, box.files), formatBytes(lang, box.bytes))) : null}
+          value={box ? (box.files === 0 ? t.inbox.empty : t.inbox.waitingDetail(files(box.files), formatBytes(lang, box.bytes))) : null}
           detail={box && box.files > 0 && oldest != null ? t.inbox.oldest(dur(oldest)) : null}
           live
         />
@@ -71,11 +87,16 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
           <Stat
             label={t.inbox.lastFlush}
             value={last ? `${formatWhen(lang, last.started_at * 1000, now)} · ${t.inbox.result[last.result] ?? last.result}` : t.inbox.noFlush}
-            detail={last ? [t.inbox.moved(formatNumber(lang, last.moved_files)), last.error].filter(Boolean).join(" · ") : null}
+            detail={last ? t.inbox.moved(files(last.moved_files)) : null}
             tone={last ? (last.result === "ok" ? "ok" : last.result === "partial" ? "warn" : "bad") : undefined}
           />
         )}
       </dl>
+      {configured && last?.error && (
+        <p className="subtle why" title={last.error}>
+          {t.inbox.why(firstLine(last.error))}
+        </p>
+      )}
       {box && !configured && <p className="subtle">{t.inbox.notConfigured}</p>}
       {configured && s?.nas_state === "online" && (
         <button type="button" className="button" disabled={move.kind === "moving" || box.flush_running} onClick={() => void moveNow()}>
@@ -84,7 +105,9 @@ export function InboxPanel({ status }: { status: UseQueryResult<Status, SourceEr
       )}
       {configured && s && s.nas_state !== "online" && box.files > 0 && <p className="subtle">{t.inbox.moveOnlyOnline}</p>}
       <div role="status" aria-live="polite">
-        {move.kind === "done" && <p className="note ok">{t.inbox.moveDone(formatNumber(lang, move.files))}</p>}
+        {move.kind === "done" && <p className="note ok">{t.inbox.moveDone(files(move.files))}</p>}
+        {move.kind === "partial" && <p className="note bad">{t.inbox.movePartial(files(move.files))}</p>}
+        {move.kind === "failed" && <p className="note bad">{t.inbox.moveFailed}</p>}
         {move.kind === "refused" && <p className="note bad">{t.inbox.moveRefused(move.reason)}</p>}
       </div>
     </Panel>

@@ -79,8 +79,8 @@ export function SnapshotPanel(props: {
             />
             <Stat
               label={t.snapshot.backup}
-              value={s.lastBackup !== null ? formatWhen(lang, s.lastBackup, now) : t.snapshot.noBackup}
-              detail={s.backupStatus}
+              value={s.lastBackup !== null ? formatWhen(lang, s.lastBackup, now) : s.backupStatus === "unknown" ? t.unknown : t.snapshot.noBackup}
+              detail={s.lastBackup !== null && s.backupStatus ? (t.snapshot.backupStatus[s.backupStatus] ?? s.backupStatus) : null}
               tone={s.lastBackup !== null ? TONE[backupHealth(s.backupStatus)] : undefined}
             />
           </dl>

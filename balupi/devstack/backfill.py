@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,10 @@ USAGE_RULES = RULES_DIR / "balupi-usage.rules.yml"
 # Prometheus's own block ranges with the Pi's 90-day retention top out at 162 h (2 h * 3^4).
 MAX_BLOCK = "162h"
 RULE_NAME = re.compile(r"balupi:[a-z0-9_:]+")
+
+
+class BackfillError(RuntimeError):
+    """promtool failed; the message ends with what it printed."""
 
 
 def backfill_openmetrics(source: Path, data_dir: Path) -> None:
@@ -47,6 +50,16 @@ def rule_steps(workdir: Path, rules: Path = USAGE_RULES) -> list[tuple[Path, boo
         done |= {r["record"] for _, r in ready}
         level += 1
     return steps
+
+
+def write_rules(path: Path, records: set[str], rules: Path = USAGE_RULES) -> Path:
+    """The rules of ``records`` alone, as the rule file has them, in a file of their own."""
+    groups = yaml.safe_load(rules.read_text())["groups"]
+    chosen = [(g, r) for g in groups for r in g["rules"] if r["record"] in records]
+    if missing := records - {r["record"] for _, r in chosen}:
+        raise ValueError(f"no such recording rules in {rules}: {sorted(missing)}")
+    path.write_text(yaml.safe_dump({"groups": _groups(chosen)}))
+    return path
 
 
 def _groups(chosen: list[tuple[dict, dict]]) -> list[dict]:
@@ -80,5 +93,5 @@ def _run(argv: list[str]) -> None:
             if "processing rule" in line:
                 print(f" {line.rsplit('name=', 1)[-1].strip()}", end="", flush=True)
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(argv[:4])} failed:\n{''.join(lines[-20:])}")
+        raise BackfillError(f"{' '.join(argv[:4])} failed:\n{''.join(lines[-20:])}")
     print(f" ({time.monotonic() - t0:.0f} s)", flush=True)

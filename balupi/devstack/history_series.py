@@ -4,7 +4,9 @@
 One NAS (balupi-handshake's series): asleep most of the day, woken 1-3 times a day for 1-3
 hours, shut down with notice, now and then a wake that times out first or an outage without
 notice. Two plugs: the NAS's (~40 W online, ~2 W asleep) and a steady one. Pi-hole's rolling
-24-hour counts. Seeded, so every run writes the same file.
+24-hour counts. Seeded, so every run writes the same file. The benchmarks use the Pi's default
+targets; a running stack passes its own (``Targets``), so that the history and its live series
+are one series each.
 """
 
 from __future__ import annotations
@@ -17,9 +19,19 @@ from typing import TextIO
 
 DAY = 86400
 STATES = ("online", "shutting_down", "offline", "waking", "unreachable")
-HANDSHAKE = 'instance="localhost:8000",job="handshake"'
-TAPO = 'instance="localhost:9877",job="tapo"'
-PIHOLE = 'hostname="pi.hole",instance="localhost:9877",job="pihole"'
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The labels each source's series carry: their scrape job's, and Pi-hole's hostname."""
+
+    handshake: str = 'instance="localhost:8000",job="handshake"'
+    tapo: str = 'instance="localhost:9877",job="tapo"'
+    pihole: str = 'hostname="pi.hole",instance="localhost:9877",job="pihole"'
+    # The NAS's plug ("nas", as the rules expect) and any others: a steady draw of ~9 W.
+    plugs: tuple[str, ...] = ("nas", "router")
+
+
 # What the NAS's plug reads in each state: booting draws most, a hung NAS keeps drawing.
 WATTS = {"online": 40.0, "shutting_down": 30.0, "offline": 1.9, "waking": 46.0,
          "unreachable": 36.0}  # fmt: skip
@@ -79,11 +91,16 @@ def _series(f: TextIO, name: str, labels: str, times: range, values: list) -> No
     f.write("\n")
 
 
-def write_openmetrics(path: Path, *, end: int, days: int = 30, step: int = 15,
-                      seed: int = 6) -> int:  # fmt: skip
-    """Writes the file; returns the number of samples in it."""
-    rng = random.Random(seed)
-    start = end - days * DAY
+def write_openmetrics(path: Path, *, end: int, days: int = 30, step: int = 15, seed: int = 6,
+                      targets: Targets = Targets(), start: int | None = None) -> int:  # fmt: skip
+    """Writes the file; returns the number of samples in it. ``start`` (default: ``days``
+    before ``end``) is the first day's beginning: at a local midnight, the NAS's hours of use
+    (07:00 to 23:00) fall on the clock's."""
+    rng = random.Random(seed)  # noqa: S311 - a seeded simulation, not a secret
+    if start is None:
+        start = end - days * DAY
+    else:
+        days = -(-(end - start) // DAY)  # the days begun, today's too
     times = range(start, end + 1, step)
     h = nas_history(start, days, rng)
     states = states_at(h, times)
@@ -96,42 +113,42 @@ def write_openmetrics(path: Path, *, end: int, days: int = 30, step: int = 15,
             _series(f, sample_name, labels, times, values)
             samples += len(values)
 
+    handshake, tapo = targets.handshake, targets.tapo
     with path.open("w") as f:
         family(f, "balupi_nas_state", "gauge", [
-            ("balupi_nas_state", f'{HANDSHAKE},state="{s}"', [int(x == s) for x in states])
+            ("balupi_nas_state", f'{handshake},state="{s}"', [int(x == s) for x in states])
             for s in STATES
         ])  # fmt: skip
         online = [0.0]
         for s in states[:-1]:
             online.append(online[-1] + (step if s == "online" else 0))
         family(f, "balupi_nas_online_seconds", "counter",
-               [("balupi_nas_online_seconds_total", HANDSHAKE, online)])  # fmt: skip
+               [("balupi_nas_online_seconds_total", handshake, online)])  # fmt: skip
         family(f, "balupi_nas_wakes", "counter", [
-            ("balupi_nas_wakes_total", f'{HANDSHAKE},result="{r}"', counts_at(events, times))
+            ("balupi_nas_wakes_total", f'{handshake},result="{r}"', counts_at(events, times))
             for r, events in h.wakes.items()
         ])  # fmt: skip
         outages = counts_at(h.outages, times)
         family(f, "balupi_nas_takeovers", "counter",
-               [("balupi_nas_takeovers_total", HANDSHAKE, outages)])  # fmt: skip
-        watts = {
-            "nas": [round(WATTS[s] * rng.uniform(0.93, 1.07), 1) for s in states],
-            "router": [round(rng.gauss(9.0, 0.3), 1) for _ in times],
-        }
+               [("balupi_nas_takeovers_total", handshake, outages)])  # fmt: skip
+        nas = [round(WATTS[s] * rng.uniform(0.93, 1.07), 1) for s in states]
+        steady = [round(rng.gauss(9.0, 0.3), 1) for _ in times]  # drawn even when unused
+        watts = {p: nas if p == "nas" else steady for p in targets.plugs}
         family(f, "tapo_power_watts", "gauge", [
-            ("tapo_power_watts", f'{TAPO},plug="{p}"', w) for p, w in watts.items()
+            ("tapo_power_watts", f'{tapo},plug="{p}"', w) for p, w in watts.items()
         ])  # fmt: skip
         family(f, "tapo_energy_joules", "counter", [
-            ("tapo_energy_joules_total", f'{TAPO},plug="{p}"', _integrate(w, step))
+            ("tapo_energy_joules_total", f'{tapo},plug="{p}"', _integrate(w, step))
             for p, w in watts.items()
         ])  # fmt: skip
         family(f, "balupi_energy_price_per_kilowatt_hour", "gauge",
-               [("balupi_energy_price_per_kilowatt_hour", f'{TAPO},currency="EUR"',
+               [("balupi_energy_price_per_kilowatt_hour", f'{tapo},currency="EUR"',
                  [0.32] * len(times))])  # fmt: skip
         queries, blocked = _pihole(times, rng)
         family(f, "pihole_dns_queries_today", "gauge",
-               [("pihole_dns_queries_today", PIHOLE, queries)])  # fmt: skip
+               [("pihole_dns_queries_today", targets.pihole, queries)])  # fmt: skip
         family(f, "pihole_ads_blocked_today", "gauge",
-               [("pihole_ads_blocked_today", PIHOLE, blocked)])  # fmt: skip
+               [("pihole_ads_blocked_today", targets.pihole, blocked)])  # fmt: skip
         f.write("# EOF\n")
     return samples
 
