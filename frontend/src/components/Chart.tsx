@@ -35,6 +35,8 @@ export function Chart(props: {
       width: Math.max(200, el.clientWidth),
       height: props.height ?? 180,
       legend: { show: data.series.length > 1 },
+      // Room on the right for the last time label, centred on its grid line at the edge.
+      padding: [null, 32, null, null],
       cursor: { y: false },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] } },
       axes: [
