@@ -18,7 +18,12 @@ const client = new QueryClient({
   },
 });
 
-prefetchFirstLoad(client);
+// React's chunk is asked for once the status has answered and the snapshot's request has left
+// (a few ms on the Pi's LAN), or after STATUS_HEAD_START_MS: while the chunk is parsed nothing
+// else runs, so a snapshot asked for after the status would otherwise wait behind it.
+const STATUS_HEAD_START_MS = 250;
+const started = prefetchFirstLoad(client);
+const headStart = new Promise((resolve) => setTimeout(resolve, STATUS_HEAD_START_MS));
 
 const root = document.getElementById("root");
-if (root) void import("./root").then(({ mount }) => mount(root, client));
+if (root) void Promise.race([started, headStart]).then(() => import("./root")).then(({ mount }) => mount(root, client));

@@ -7,9 +7,13 @@ import { dailyOptions, instantOptions, pieceOptions, rangeOptions, snapshotOptio
 import { lastMidnights, QUERIES } from "./queryPlan";
 import { piecesSince } from "./since";
 
-export function prefetchFirstLoad(client: QueryClient): void {
+/**
+ * Starts every first request; the promise settles once the snapshot's has left too (it waits
+ * for the status), or the status failed.
+ */
+export function prefetchFirstLoad(client: QueryClient): Promise<void> {
   // The status first: the snapshot is asked for once it names one (no 404 without a snapshot).
-  void client
+  const snapshotAsked = client
     .fetchQuery(statusOptions)
     .then((status: Status) => status.last_snapshot)
     .catch(() => "unknown")
@@ -32,4 +36,5 @@ export function prefetchFirstLoad(client: QueryClient): void {
   const { powerHistory, usageDays } = QUERIES;
   void client.prefetchQuery(rangeOptions(client, powerHistory, powerHistory.windowsSeconds[0]));
   void client.prefetchQuery(dailyOptions(usageDays, lastMidnights(new Date(), 7)));
+  return snapshotAsked;
 }
