@@ -8,8 +8,11 @@ of them (nginx/balupi.conf), on the documented loopback ports, all from one conf
 Pi; prints the dashboard's link first, then where else to look, and stops everything on Ctrl-C
 or SIGTERM.
 
-``--state-dir`` and ``--port-base`` run a second demo beside the first (the demo's test does),
-with its own state and its own ports.
+On its first start (no history kept in the state folder yet) Prometheus starts with a month
+of simulated history under the demo's own labels (``--history-days``), so the charts, today's
+and this month's energy and the per-day usage have a past; later starts keep what the demo
+recorded. ``--state-dir`` and ``--port-base`` run a second demo beside the first (the demo's
+test does), with its own state and its own ports.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ from balupi.devstack.alert_printer import AlertPrinter
 from balupi.devstack.alertmanager import Alertmanager
 from balupi.devstack.alertmanager import render_config as render_alertmanager
 from balupi.devstack.demo_ports import SPAN, DemoPorts
+from balupi.devstack.history import backfill_house
+from balupi.devstack.history_series import Targets
 from balupi.devstack.nginx import FRONTEND_DIST, Nginx, SiteValues
 from balupi.devstack.process import ManagedProcess, StartError
 from balupi.devstack.prometheus import REPO, Prometheus, render_config
 
 DEMO_DIR = REPO / ".demo"  # the demo's state, unless --state-dir
+HISTORY_DAYS = 30  # a month: the 30-day chart and "this month" have a past
+PI_RETENTION = "90d"  # systemd/prometheus drop-in on the Pi
 # The simulated plug's account; a demo secret, handed over in the environment as on a Pi.
 PLUG_USER = "demo@balupi.local"
 PLUG_PASSWORD = "demo-password"  # noqa: S105 - a simulator's password, not a real one
@@ -109,8 +116,12 @@ def _parts(
     alertmanager = Alertmanager(
         state / "alertmanager", render_alertmanager(webhook), port=ports.alertmanager
     )
+    # The Pi's retention, so a backfilled month (and what the demo records) is kept.
     prometheus = Prometheus(
-        state / "prometheus", render_config(prometheus_targets(ports)), port=ports.prometheus
+        state / "prometheus",
+        render_config(prometheus_targets(ports)),
+        port=ports.prometheus,
+        retention=PI_RETENTION,
     )
     nginx = Nginx(
         state / "nginx",
@@ -131,11 +142,36 @@ def _parts(
     ]
 
 
+def history_targets(ports: DemoPorts) -> Targets:
+    """The labels of the demo's live series, for a history that goes on as them."""
+    return Targets(
+        handshake=f'instance="localhost:{ports.handshake}",job="handshake"',
+        tapo=f'instance="localhost:{ports.exporter}",job="tapo"',
+        # balupi-exporter names Pi-hole by the host it reads ([pihole] url: the simulator's).
+        pihole=f'hostname="127.0.0.1",instance="localhost:{ports.exporter}",job="pihole"',
+        plugs=("nas",),  # tapo_config's one plug
+    )
+
+
+def _backfill_first_start(prometheus: Prometheus, state: Path, ports: DemoPorts, days: int) -> None:
+    """A month of the house before the first start; later starts keep their own history."""
+    if days <= 0 or any(prometheus.data_dir.glob("*")):
+        return
+    backfill_house(prometheus.data_dir, history_targets(ports), days=days,
+                   workdir=state / "history-backfill")  # fmt: skip
+    shutil.rmtree(state / "history-backfill", ignore_errors=True)
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m balupi.devstack.demo", description=__doc__)
     parser.add_argument(
         "--state-dir", type=Path, default=DEMO_DIR,
         help="where the demo keeps its config, state, history and logs (default: .demo/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--history-days", type=int, default=HISTORY_DAYS,
+        help="on the first start (no history kept yet), backfill this many days of simulated "
+             f"history so the charts and figures have a past (default: {HISTORY_DAYS}; 0: none)",
     )  # fmt: skip
     parser.add_argument(
         "--port-base", type=int, default=None,
@@ -186,7 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     alerts.start()
     logs = state / "logs"
     try:
-        for proc, ready_url in _parts(state, config, ports, alerts.url):
+        parts = _parts(state, config, ports, alerts.url)
+        _backfill_first_start(next(p for p, _ in parts if isinstance(p, Prometheus)), state,
+                              ports, args.history_days)  # fmt: skip
+        for proc, ready_url in parts:
             _start(proc, started, ready_url)
         prometheus = next(p for p in started if isinstance(p, Prometheus))
         inbox.start(started)

@@ -48,6 +48,8 @@ def backfill_house(data_dir: Path, targets: Targets, *, days: int, workdir: Path
         at_midnights = write_rules(workdir / "rules-midnights.yml", AT_MIDNIGHTS)
         for n in range(MIDNIGHTS):
             at = int((midnight - timedelta(days=n)).timestamp())
+            if at <= start:  # a shorter history than the bars' week
+                break
             backfill_rules(at_midnights, url=scratch.url, start=max(start, at - 60), end=at,
                            data_dir=scratch.data_dir)  # fmt: skip
         for window, records in OVER.items():
