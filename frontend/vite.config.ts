@@ -104,6 +104,9 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
     target: "es2022",
+    // Every browser of the es2022 target but Safari < 17 knows modulepreload; there the lazy
+    // chart's preload is only skipped, so the polyfill's bytes are not worth the first load.
+    modulePreload: { polyfill: false },
   },
   // `npx vite preview` serves frontend-dist/ under the Pi's Content-Security-Policy
   // (nginx/balupi.conf), so a build that breaks it shows here too.

@@ -1,7 +1,7 @@
 // Polling hooks: one react-query query per entry of the query plan, plus the handshake status
 // and the snapshot. Failures become SourceErrors in the query's state, never thrown to React.
-import { useQueries, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
-import { useMemo, useSyncExternalStore } from "react";
+import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
+import { useSyncExternalStore } from "react";
 import type { Status } from "./api/handshake";
 import type { Sample } from "./api/prometheus";
 import type { Snapshot } from "./api/snapshot";
@@ -17,7 +17,7 @@ import {
   statusOptions,
 } from "./queryOptions";
 import type { RangeData } from "./range";
-import { combinePieces, piecesSince, type PiecesResult, type Since } from "./since";
+import { combinePieces, MAX_PIECES, piecesSince, type PiecesResult, type Since } from "./since";
 
 // One clock for the whole page, ticking each second ("updated 12 s ago", wake progress).
 let now = Date.now();
@@ -53,21 +53,23 @@ export function useInstant(q: InstantQuery): UseQueryResult<Sample[], SourceErro
  */
 export function useSince(q: SinceQuery, since: Since): PiecesResult {
   const pieces = piecesSince(since, new Date());
-  // The same options while the pieces stay (they move on the hour), not new ones each second.
-  const key = pieces.map((p) => `${p.start}-${p.end}`).join(",");
-  const queries = useMemo(() => pieces.map((piece) => pieceOptions(q, piece)), [q, key]);
-  return useQueries({ queries, combine: combineAnswers });
-}
-
-// Outside the hook: a stable combine is rerun only when an answer changes.
-function combineAnswers(results: UseQueryResult<Sample[], Error>[]): PiecesResult {
+  // Always MAX_PIECES queries (a hook's count must not change), the pieces right-aligned: the
+  // open one last; a slot without a piece is a disabled query nobody reads. (useQueries would
+  // do the same for a varying count, at twice the script.)
+  const slots = Array.from({ length: MAX_PIECES }, (_, i) => pieces[pieces.length - MAX_PIECES + i]);
+  const answers = slots.map((piece, i) => {
+    const answer = useQuery(piece ? pieceOptions(q, piece) : { queryKey: ["prometheus", q.id, "no piece", i], enabled: false });
+    return piece ? answer : null;
+  });
   return combinePieces(
-    results.map((r) => ({
-      data: r.data,
-      dataUpdatedAt: r.dataUpdatedAt,
-      errorUpdatedAt: r.errorUpdatedAt,
-      error: r.error ? asSourceError(r.error) : null,
-    })),
+    answers
+      .filter((a): a is UseQueryResult<Sample[], Error> => a !== null)
+      .map((a) => ({
+        data: a.data,
+        dataUpdatedAt: a.dataUpdatedAt,
+        errorUpdatedAt: a.errorUpdatedAt,
+        error: a.error ? asSourceError(a.error) : null,
+      })),
   );
 }
 

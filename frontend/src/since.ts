@@ -43,6 +43,9 @@ export function hourAnchor(now: Date): number {
   return midnight + Math.max(0, Math.floor(settled / 3600)) * 3600;
 }
 
+/** The most pieces a figure has: the month's closed days, today's closed hours, the open one. */
+export const MAX_PIECES = 3;
+
 /** The pieces that add up to the figure since ``since``: closed ones first, the open one last. */
 export function piecesSince(since: Since, now: Date): Piece[] {
   const midnight = localMidnight(now);
