@@ -35,13 +35,29 @@ function clockOf(id: string): ScrapeClock {
   return clock;
 }
 
+// A source that failed is asked again this soon, not at its own pace: a figure refreshed every
+// 5 minutes would otherwise say "not answering" for 5 minutes after a Prometheus that was
+// starting (or briefly too busy) answers again.
+export const RETRY_AFTER_FAILURE_MS = 10_000;
+
+interface QueryTimes {
+  state: { dataUpdatedAt: number; errorUpdatedAt: number };
+}
+const failing = (query: QueryTimes): boolean => query.state.errorUpdatedAt > query.state.dataUpdatedAt;
+
+/** Every ``ms``, or RETRY_AFTER_FAILURE_MS after a failure when that is sooner. */
+export function everyOrSooner(ms: number | false) {
+  return (query: QueryTimes): number | false =>
+    failing(query) ? Math.min(ms === false ? Infinity : ms, RETRY_AFTER_FAILURE_MS) : ms;
+}
+
 export function instantOptions(q: InstantQuery) {
   return {
     queryKey: ["prometheus", q.id],
     queryFn: ({ signal }: { signal: AbortSignal }) => guarded(() => queryInstant(render(q), signal)),
     refetchInterval: q.followsScrape
       ? (query: { state: { data: Sample[] | undefined } }) => clockOf(q.id).untilNextMs(query.state.data, Date.now())
-      : q.refreshSeconds * 1000,
+      : everyOrSooner(q.refreshSeconds * 1000),
     refetchOnMount: dueOnMount(q.refreshSeconds),
   };
 }
@@ -59,10 +75,8 @@ export function pieceOptions(q: SinceQuery, piece: Piece) {
         const values = pieceValues(piece, new Date());
         return queryInstant(render(q, { piece: values }), signal, piece.end ?? undefined);
       }),
-    refetchInterval:
-      piece.end === null
-        ? every
-        : (query: { state: { dataUpdatedAt: number } }) => (pieceSettled(piece, query.state.dataUpdatedAt) ? false : every),
+    refetchInterval: (query: QueryTimes) =>
+      everyOrSooner(pieceSettled(piece, query.state.dataUpdatedAt) ? false : every)(query),
     refetchOnMount: piece.end === null ? dueOnMount(q.refreshSeconds) : false,
   };
 }
@@ -79,7 +93,7 @@ export function rangeOptions(client: QueryClient, q: RangeQuery, windowSeconds: 
         const series = await queryRange(render(q, { step: req.step, windowSeconds }), req.start, req.end, req.step, signal);
         return mergeRange(q.refresh === "tail" ? previous : undefined, series, req, windowSeconds);
       }),
-    refetchInterval: q.refreshSeconds * 1000,
+    refetchInterval: everyOrSooner(q.refreshSeconds * 1000),
     refetchOnMount: dueOnMount(q.refreshSeconds),
   };
 }
@@ -101,8 +115,8 @@ export function dailyOptions(q: RangeQuery, midnights: number[]) {
         const series = await queryRange(render(q, { step }), first, last, step, signal);
         return { step, windowSeconds: last - first, series, end: last };
       }),
-    refetchInterval: (query: { state: { dataUpdatedAt: number } }) =>
-      pieceSettled(day, query.state.dataUpdatedAt) ? false : q.refreshSeconds * 1000,
+    refetchInterval: (query: QueryTimes) =>
+      everyOrSooner(pieceSettled(day, query.state.dataUpdatedAt) ? false : q.refreshSeconds * 1000)(query),
     refetchOnMount: false,
   };
 }
@@ -117,7 +131,7 @@ export function snapshotOptions(lastSnapshot: string | null | undefined) {
   return {
     queryKey: ["snapshot", lastSnapshot ?? null],
     queryFn: ({ signal }: { signal: AbortSignal }) => guarded(() => fetchSnapshot(signal)),
-    refetchInterval: OTHER_SOURCES.snapshot.refreshSeconds * 1000,
+    refetchInterval: everyOrSooner(OTHER_SOURCES.snapshot.refreshSeconds * 1000),
     refetchOnMount: dueOnMount(OTHER_SOURCES.snapshot.refreshSeconds),
   };
 }

@@ -197,10 +197,19 @@ async function everything(page, t, name) {
 // The other language and the other screen: every panel shows its data, as a screenshot.
 async function glance(page, t, name) {
   step(`${name}: every panel with data`);
-  await page.waitForFunction(() => {
-    const sections = [...document.querySelectorAll("section[data-panel]")];
-    return sections.length >= 7 && sections.every((s) => s.dataset.state === "live");
-  }, null, { timeout: TIMEOUT });
+  try {
+    await page.waitForFunction(() => {
+      const sections = [...document.querySelectorAll("section[data-panel]")];
+      return sections.length >= 7 && sections.every((s) => s.dataset.state === "live");
+    }, null, { timeout: TIMEOUT });
+  } catch (err) {
+    // Which panel is not live, and what it says, instead of only a timeout.
+    const states = await page.$$eval("section[data-panel]", (all) =>
+      all.map((s) => `${s.dataset.panel}=${s.dataset.state}: ${(s.textContent ?? "").slice(0, 160)}`),
+    );
+    await shot(page, `${name}-not-live`);
+    throw new Error(`${name}: not every panel live within ${TIMEOUT} ms:\n${states.join("\n")}\n${err}`);
+  }
   await see(panel(page, "power"), t.watts(45));
   await see(panel(page, "snapshot"), t.files);
   await see(panel(page, "nas"), t.asleep);
