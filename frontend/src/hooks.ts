@@ -51,6 +51,9 @@ export function useInstant(q: InstantQuery): UseQueryResult<Sample[], SourceErro
  * A figure since local midnight or the 1st, summed over its pieces (since.ts). The pieces come
  * from the clock at render (the panels render each second): they move on the hour.
  */
+// An empty slot's query: disabled, so never asked; answers nothing if something refetches all.
+const noPiece = (): Promise<Sample[]> => Promise.resolve([]);
+
 export function useSince(q: SinceQuery, since: Since): PiecesResult {
   const pieces = piecesSince(since, new Date());
   // Always MAX_PIECES queries (a hook's count must not change), the pieces right-aligned: the
@@ -58,7 +61,9 @@ export function useSince(q: SinceQuery, since: Since): PiecesResult {
   // do the same for a varying count, at twice the script.)
   const slots = Array.from({ length: MAX_PIECES }, (_, i) => pieces[pieces.length - MAX_PIECES + i]);
   const answers = slots.map((piece, i) => {
-    const answer = useQuery(piece ? pieceOptions(q, piece) : { queryKey: ["prometheus", q.id, "no piece", i], enabled: false });
+    const answer = useQuery(
+      piece ? pieceOptions(q, piece) : { queryKey: ["prometheus", q.id, "no piece", i], queryFn: noPiece, enabled: false },
+    );
     return piece ? answer : null;
   });
   return combinePieces(
