@@ -35,8 +35,10 @@ HEADER_TIMEOUT = 10.0  # seconds to send a request head; a browser needs millise
 KEEPALIVE_TIMEOUT = 30.0  # aiohttp's default is an hour
 RESERVED_FDS = 64  # kept for the process's own sockets and files
 # asyncio accepts up to ``backlog`` connections in one turn of the loop before any is closed,
-# and a closed one frees its descriptor a turn later: a small batch keeps that burst small.
-BACKLOG = 32
+# and a closed one frees its descriptor a turn later: a small batch keeps that burst small. It
+# also bounds how many newer connections can push a new one out before its request head is
+# read (two turns after its accept: at most 2 * BACKLOG, fewer than the connections ahead of it).
+BACKLOG = 16
 
 
 def raise_open_file_limit() -> int:
