@@ -69,6 +69,12 @@ def load_plan(path: Path = PLAN) -> list[dict]:
     if not path.exists():
         raise SystemExit(f"{path} is missing: run make frontend (the build writes the plan)")
     plan = json.loads(path.read_text())
+    since = plan.get("since", {}) if isinstance(plan, dict) else {}
+    if since and (since["settle_seconds"], since["min_open_seconds"]) != (
+        SETTLE_SECONDS,
+        MIN_OPEN_SECONDS,
+    ):
+        raise SystemExit(f"{path}: src/since.ts cuts pieces as {since}; change this replay too")
     queries = plan.get("queries", plan) if isinstance(plan, dict) else plan
     return list(queries.values()) if isinstance(queries, dict) else list(queries)
 

@@ -105,7 +105,6 @@ export interface PiecesResult {
   dataUpdatedAt: number;
   errorUpdatedAt: number;
   error: SourceError | null;
-  isPending: boolean;
 }
 
 interface PieceState {
@@ -127,6 +126,5 @@ export function combinePieces(results: PieceState[]): PiecesResult {
     dataUpdatedAt,
     errorUpdatedAt: failing ? Math.max(failing.errorUpdatedAt, dataUpdatedAt) : 0,
     error: failing?.error ?? null,
-    isPending: !all && !failing,
   };
 }

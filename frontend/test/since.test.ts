@@ -124,10 +124,10 @@ describe("summing the pieces", () => {
   it("is as old as its open piece and waits for every piece", () => {
     const closed = ok([sample({ plug: "nas" }, 1)], 1000);
     const open = ok([sample({ plug: "nas" }, 2)], 5000);
-    expect(combinePieces([closed, open])).toMatchObject({ dataUpdatedAt: 5000, error: null, isPending: false });
+    expect(combinePieces([closed, open])).toMatchObject({ dataUpdatedAt: 5000, error: null });
     expect(combinePieces([closed, open]).data).toEqual([sample({ plug: "nas" }, 3)]);
     const waiting = combinePieces([{ ...closed, data: undefined, dataUpdatedAt: 0 }, open]);
-    expect(waiting).toMatchObject({ data: undefined, dataUpdatedAt: 0, isPending: true });
+    expect(waiting).toMatchObject({ data: undefined, dataUpdatedAt: 0, error: null });
   });
 
   it("fails when a piece failed without an answer, even if the open one answers later", () => {
