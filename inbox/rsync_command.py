@@ -119,5 +119,29 @@ def compare_argv(config: InboxConfig, source_dir: str) -> list[str]:
     ]  # fmt: skip
 
 
+# What ssh prints when it cannot log in to the NAS, in words for the status page. rsync then
+# exits with 12 or 255 and its own words for that code (data stream, protocol) would mislead.
+SSH_FAILURES = {
+    "Connection refused": "nothing listens on the NAS's SSH port (is sshd running?)",
+    "Connection timed out": "the NAS did not answer (asleep, or a firewall drops SSH)",
+    "No route to host": "no route to the NAS (asleep, or another network)",
+    "Could not resolve hostname": "the NAS's name does not resolve",
+    "Host key verification failed": "the NAS's host key is not the known one",
+    "Permission denied (publickey": "the NAS refused the Pi's key",
+}
+
+
 def describe_exit(code: int) -> str:
     return f"rsync exit {code}: {EXIT_MEANINGS.get(code, 'error')}"
+
+
+def ssh_failure(stderr_tail: str) -> str | None:
+    """Why ssh could not log in, if its own message is among rsync's and ssh's last lines."""
+    for line in stderr_tail.split(" | "):
+        # ssh's lines, never an rsync file error that ends in "Permission denied (13)"
+        if line.startswith("rsync"):
+            continue
+        for message, meaning in SSH_FAILURES.items():
+            if message in line:
+                return meaning
+    return None

@@ -72,6 +72,8 @@ def worst(results: list[RsyncResult]) -> RsyncResult:
 
 
 def error_text(result: RsyncResult) -> str:
-    """What went wrong, for the report: rsync's exit code in words and its last lines."""
-    text = cmd.describe_exit(result.code)
+    """What went wrong, for the report: ssh's reason where it could not log in, else rsync's
+    exit code in words; then their last lines."""
+    reason = cmd.ssh_failure(result.stderr_tail) if result.code not in cmd.PER_FILE_CODES else None
+    text = f"ssh to the NAS failed, {reason}" if reason else cmd.describe_exit(result.code)
     return f"{text}: {result.stderr_tail}" if result.stderr_tail else text

@@ -249,7 +249,8 @@ async def test_nas_unreachable_fails_and_keeps_everything(box):
     dropped = drop(box, {"a.txt": b"a"})
     report = await box.mover(nas_port=free_port()).flush()
     assert report.result == FAILED
-    assert report.error.startswith("rsync exit") and "Connection refused" in report.error
+    assert report.error.startswith("ssh to the NAS failed, nothing listens on the NAS's SSH port")
+    assert "Connection refused" in report.error
     assert_each_file_once(dropped, box)
 
 

@@ -23,7 +23,8 @@ type Move =
   | { kind: "refused"; reason: string }; // no flush: the NAS is not online, or another runs
 
 // The report's error joins rsync's and ssh's last lines with " | "; the first says what failed
-// ("ssh: connect to host ...: Connection refused"), the rest repeats it in rsync's words.
+// ("ssh to the NAS failed, ...: ssh: connect to host ...: Connection refused"), the rest
+// repeats it in rsync's words.
 function firstLine(error: string): string {
   return error.split(" | ")[0] ?? error;
 }
