@@ -1,9 +1,9 @@
 """The report's words for a failed flush: ssh's reason where it could not log in to the NAS
 (rsync's own words for its exit code would blame the NAS's disk), rsync's otherwise."""
 
-from inbox.rsync_command import ssh_failure
-from inbox.rsync_run import RsyncResult
-from inbox.rsync_streams import error_text
+from balupi.inbox.rsync_command import ssh_failure
+from balupi.inbox.rsync_run import RsyncResult
+from balupi.inbox.rsync_streams import error_text
 
 REFUSED = (
     "ssh: connect to host 10.0.0.5 port 22: Connection refused"
