@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from balupi.devstack.dashboard_stack import DashboardStack
+from balupi.devstack.dashboard_stack import ONLINE_WATTS, DashboardStack
 from balupi.devstack.nginx import FRONTEND_DIST, REPO
+from balupi.sim.nas.plug_feed import ASLEEP_WATTS
 from tests.e2e_inbox import InboxSide
 
 pytestmark = pytest.mark.integration
@@ -55,6 +56,9 @@ def test_a_person_uses_the_dashboard(dashboard_stack):
         "plug": f"http://127.0.0.1:{ports['plug']}/sim/control",
         "nasControl": f"http://127.0.0.1:{ports['nas_control']}/sim/control",
         "out": str(OUT),
+        # what the plug reads while the simulated NAS runs and sleeps (sim/nas/plug_feed.py)
+        "onlineWatts": ONLINE_WATTS,
+        "asleepWatts": ASLEEP_WATTS,
         "timezone": os.environ.get("TZ"),  # the stack's, when the fixture chose one
     }
     proc = subprocess.Popen(

@@ -158,7 +158,10 @@ def _build(stack: DashboardStack, frontend_dist: Path) -> None:
     add("nas", proc("sim-nas", [str(BIN / "balupi-sim"), "nas", "--port", str(p["nas"]),
                                 "--control-port", str(p["nas_control"]), "--wol-port",
                                 str(p["wol"]), "--mac", NAS_MAC, "--boot-seconds", "2",
-                                "--pi-url", f"http://127.0.0.1:{p['nginx']}"]),
+                                "--pi-url", f"http://127.0.0.1:{p['nginx']}",
+                                # the plug reads what the NAS draws (2 W asleep)
+                                "--plug-control", f"http://127.0.0.1:{p['plug']}/sim/control",
+                                "--online-watts", str(ONLINE_WATTS)]),
         f"http://127.0.0.1:{p['nas_control']}/sim/state")  # fmt: skip
     add("nas_ssh", nas_ssh)
     add("handshake", proc("handshake", [str(BIN / "balupi-handshake"), "--config", str(config)]),

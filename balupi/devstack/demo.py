@@ -94,7 +94,8 @@ def _parts(
     plug = ManagedProcess(
         "simulated plug",
         [str(bin_dir / "balupi-sim"), "tapo", "--host", "127.0.0.1",
-         "--port", str(ports.plug), "--power", "38.5", "--username", PLUG_USER],
+         "--port", str(ports.plug), "--power", str(demo_handshake.ONLINE_WATTS),
+         "--username", PLUG_USER],
         log_path=logs / "sim-tapo.log", env=ENV,
     )  # fmt: skip
     pihole = pihole_demo.pihole_process(
@@ -289,7 +290,8 @@ BaluPi demo is running (simulated hardware, loopback only):
   Power in Prometheus:  {graph}
   Exporter metrics:     {exporter}/metrics?collect[]=tapo
   Simulated plug state: {plug}/sim/state
-Change the simulated NAS's draw and watch the graph follow:
+The plug reads what the simulated NAS draws (38 W running, 2 W asleep, more while it boots);
+change the draw and watch the graph follow (until the NAS's next change of state):
   curl -X POST {plug}/sim/control -d '{{"power_watts": 45}}'
 {pihole_demo.where_to_look(prom_url, ports.pihole_api, ports.pihole_dns)}
 {demo_handshake.where_to_look(ports)}

@@ -18,6 +18,8 @@ DEFAULT = DemoPorts()
 NAS_IP, PI_IP, NAS_MAC = "192.168.1.10", "192.168.1.20", "02:00:00:00:00:10"
 # The demo's shared secret, handed over in the environment as on a NAS; not a real one.
 ENV = {"BALUPI_HANDSHAKE_SECRET": "demo-handshake-secret-0123456789"}
+# What the simulated NAS draws while it runs (whole watts, as the plug reports them).
+ONLINE_WATTS = 38.0
 
 
 def handshake_config(
@@ -63,7 +65,10 @@ def handshake_parts(
         "simulated NAS",
         [str(bin_dir / "balupi-sim"), "nas", "--port", str(ports.nas),
          "--control-port", str(ports.nas_control), "--wol-port", str(ports.wol),
-         "--mac", NAS_MAC, "--boot-seconds", "5", "--pi-url", ports.handshake_url],
+         "--mac", NAS_MAC, "--boot-seconds", "5", "--pi-url", ports.handshake_url,
+         # The plug it hangs on reads what it draws: the standby draw while it sleeps.
+         "--plug-control", f"http://127.0.0.1:{ports.plug}/sim/control",
+         "--online-watts", str(ONLINE_WATTS)],
         log_path=logs / "sim-nas.log", env=env,
     )  # fmt: skip
     service = ManagedProcess(

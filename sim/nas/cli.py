@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import errno
 import logging
+import math
 import signal
 import sys
 from typing import Any
@@ -38,6 +39,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--pi-url", help="BaluPi's handshake service, e.g. http://127.0.0.1:8000")
     parser.add_argument("--secret-file", help="the handshake secret (else the environment)")
     parser.add_argument("--asleep", action="store_true", help="start asleep, not running")
+    parser.add_argument(
+        "--plug-control",
+        help="the simulated plug's /sim/control URL: it is told the NAS's draw in each state",
+    )
+    parser.add_argument(
+        "--online-watts", type=float, default=38.0, help="the draw while running (--plug-control)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -47,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
     from balupi.nas.secret_source import NoSecret, load_secret
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not math.isfinite(args.online_watts) or args.online_watts < 0:
+        print("balupi-sim nas: --online-watts must be a finite number >= 0", file=sys.stderr)
+        return EXIT_USAGE
     secret = None
     if args.pi_url:
         try:
@@ -68,6 +79,7 @@ async def _serve(args: argparse.Namespace, secret: str | None) -> int:
             mac=args.mac, host=args.host, api_port=args.port, control_port=args.control_port,
             wol_port=args.wol_port, wol_host=args.wol_host, boot_seconds=args.boot_seconds,
             pi_url=args.pi_url, secret=secret, start_running=not args.asleep,
+            plug_control_url=args.plug_control, online_watts=args.online_watts,
         )
     )  # fmt: skip
     try:

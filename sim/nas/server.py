@@ -25,6 +25,7 @@ from balupi.nas.cli import announce_online, resume_hook, shutdown_hook, suspend_
 from balupi.nas.health_server import make_health_app
 from balupi.nas.pi_client import NotAcknowledged
 from balupi.sim.nas.magic_packet import is_magic_packet_for
+from balupi.sim.nas.plug_feed import PlugFeed
 
 log = logging.getLogger("balupi.sim.nas")
 
@@ -79,6 +80,10 @@ class NasSimConfig:
     secret: str | None = None
     announce_timeout: float = 30.0
     start_running: bool = True
+    # The simulated plug it hangs on (its /sim/control): told the NAS's draw at each change of
+    # state. None: the plug's draw is left alone (tests that set it themselves).
+    plug_control_url: str | None = None
+    online_watts: float = 38.0
 
 
 class _WolProtocol(asyncio.DatagramProtocol):
@@ -92,7 +97,12 @@ class _WolProtocol(asyncio.DatagramProtocol):
 class SimulatedNas:
     def __init__(self, config: NasSimConfig) -> None:
         self.config = config
-        self.state = "sleeping"
+        self._plug = (
+            PlugFeed(config.plug_control_url, config.online_watts)
+            if config.plug_control_url
+            else None
+        )
+        self._state = "sleeping"
         self.healthy_since: float | None = None  # Unix seconds the health API came up
         self.magic_packets = 0
         self.boots = 0
@@ -105,6 +115,16 @@ class SimulatedNas:
         self._wol_transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task] = set()
 
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, state: str) -> None:
+        self._state = state
+        if self._plug is not None:
+            self._plug.tell(state)
+
     # -- life cycle of the simulator ----------------------------------------------------------
 
     async def start(self) -> None:
@@ -116,6 +136,9 @@ class SimulatedNas:
         self._control_runner = web.AppRunner(self._control_app(), access_log=None)
         await self._control_runner.setup()
         await web.TCPSite(self._control_runner, c.host, c.control_port).start()
+        if self._plug is not None:
+            self._plug.start()
+            self._plug.tell(self.state)
         if c.start_running:
             await self._api_up()
             self.state = "running"
@@ -131,6 +154,8 @@ class SimulatedNas:
             await self._control_runner.cleanup()
         if self._wol_transport is not None:
             self._wol_transport.close()
+        if self._plug is not None:
+            await self._plug.close()
 
     # -- what happens to the NAS --------------------------------------------------------------
 

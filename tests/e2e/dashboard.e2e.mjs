@@ -1,7 +1,8 @@
 // The dashboard as a person uses it, in Debian's Chromium (playwright-core), against the real
 // stack that tests/test_dashboard_e2e.py started: nginx, Prometheus, the services, the simulators.
 //
-// Input: BALUPI_E2E (JSON: url, plug, nasControl, out, timezone: the stack's or null). Parts of
+// Input: BALUPI_E2E (JSON: url, plug, nasControl, out, timezone: the stack's or null, and
+// onlineWatts, asleepWatts: what the plug reads while the NAS runs and sleeps). Parts of
 // the stack only Python can stop and start are asked for on stdout ("@@ask {...}") and
 // confirmed on stdin, one line each.
 // Each step waits for what a person would see (polled by Playwright), never for a fixed time.
@@ -116,7 +117,7 @@ async function everything(page, t, name) {
   const power = panel(page, "power");
   const nas = panel(page, "nas");
   step("the plug's watts, and a change of its draw");
-  await see(power, t.watts(40));
+  await see(power, t.watts(config.onlineWatts));
   await post(config.plug, { power_watts: 45 });
   await see(power, t.watts(45));
 
@@ -130,12 +131,14 @@ async function everything(page, t, name) {
   await post(config.nasControl, { action: "shutdown" });
   await see(nas, t.asleep);
   await see(panel(page, "snapshot"), t.files);
+  await see(power, t.watts(config.asleepWatts)); // the plug reads the NAS's standby draw
   await shot(page, `${name}-asleep`);
 
   step("the Wake button: progress, then online");
   await nas.getByRole("button", { name: t.wake }).click();
   await see(nas, t.waking);
   await see(nas, t.onlineAfter);
+  await see(power, t.watts(config.onlineWatts));
   await shot(page, `${name}-woken`);
 
   step("the inbox: a file waits, with its size and age; Move now sends it to the NAS");
@@ -179,7 +182,7 @@ async function everything(page, t, name) {
   await see(panel(page, "pihole"), t.piholeDown);
   await notSee(power, t.piholeDown);
   await notSee(nas, t.piholeDown);
-  await see(power, t.watts(45));
+  await see(power, t.watts(config.onlineWatts));
   await ask({ start: "pihole" });
 
   step("Prometheus stops: the live panels say so, the NAS's status still works");
@@ -191,7 +194,7 @@ async function everything(page, t, name) {
   await see(nas, t.asleep);
   await shot(page, `${name}-prometheus-down`);
   await ask({ start: "prometheus" });
-  await see(power, t.watts(45));
+  await see(power, t.watts(config.asleepWatts));
 }
 
 // The other language and the other screen: every panel shows its data, as a screenshot.
@@ -210,7 +213,7 @@ async function glance(page, t, name) {
     await shot(page, `${name}-not-live`);
     throw new Error(`${name}: not every panel live within ${TIMEOUT} ms:\n${states.join("\n")}\n${err}`);
   }
-  await see(panel(page, "power"), t.watts(45));
+  await see(panel(page, "power"), t.watts(config.asleepWatts));
   await see(panel(page, "snapshot"), t.files);
   await see(panel(page, "nas"), t.asleep);
   await see(panel(page, "inbox"), t.lastMove);
