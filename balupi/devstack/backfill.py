@@ -23,9 +23,10 @@ class BackfillError(RuntimeError):
     """promtool failed; the message ends with what it printed."""
 
 
-def backfill_openmetrics(source: Path, data_dir: Path) -> None:
+def backfill_openmetrics(source: Path, data_dir: Path, *, progress: bool = True) -> None:
     _run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-          f"--max-block-duration={MAX_BLOCK}", str(source), str(data_dir)])  # fmt: skip
+          f"--max-block-duration={MAX_BLOCK}", str(source), str(data_dir)],
+         progress=progress)  # fmt: skip
 
 
 def rule_steps(workdir: Path, rules: Path = USAGE_RULES) -> list[tuple[Path, bool]]:
@@ -71,18 +72,22 @@ def _groups(chosen: list[tuple[dict, dict]]) -> list[dict]:
     return list(by_name.values())
 
 
-def backfill_rules(rule_file: Path, *, url: str, start: int, end: int, data_dir: Path) -> None:
+def backfill_rules(
+    rule_file: Path, *, url: str, start: int, end: int, data_dir: Path, progress: bool = True
+) -> None:
     """Evaluates ``rule_file`` over [start, end] against the Prometheus at ``url``; moves the new
     blocks into ``data_dir`` (Prometheus loads them when it starts again)."""
     out = rule_file.with_suffix(".blocks")
     _run(["promtool", "tsdb", "create-blocks-from", "rules", "--quiet", f"--url={url}",
-          f"--start={start}", f"--end={end}", f"--output-dir={out}", str(rule_file)])  # fmt: skip
+          f"--start={start}", f"--end={end}", f"--output-dir={out}", str(rule_file)],
+         progress=progress)  # fmt: skip
     for block in out.iterdir():
         shutil.move(block, data_dir / block.name)
 
 
-def _run(argv: list[str]) -> None:
-    """Runs promtool, naming each rule as promtool reaches it (a rule can take a minute)."""
+def _run(argv: list[str], *, progress: bool = True) -> None:
+    """Runs promtool; with ``progress``, a dot for each rule promtool reaches (a rule can take a
+    minute), then the time it took."""
     t0 = time.monotonic()
     lines: list[str] = []
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -90,8 +95,9 @@ def _run(argv: list[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            if "processing rule" in line:
-                print(f" {line.rsplit('name=', 1)[-1].strip()}", end="", flush=True)
+            if progress and "processing rule" in line:
+                print(".", end="", flush=True)
     if proc.returncode != 0:
         raise BackfillError(f"{' '.join(argv[:4])} failed:\n{''.join(lines[-20:])}")
-    print(f" ({time.monotonic() - t0:.0f} s)", flush=True)
+    if progress:
+        print(f" ({time.monotonic() - t0:.0f} s)", flush=True)

@@ -24,9 +24,11 @@ AT_MIDNIGHTS = {"balupi:nas_online_seconds:increase1d", "balupi:nas_wakes:increa
 MIDNIGHTS = 7
 # The others over as far back as it reads them: the 24-hour averages, the 7- and 30-day charts.
 OVER = {
-    DAY: {"balupi:nas_power_watts:online", "balupi:nas_power_watts:asleep"},
-    30 * DAY: {"balupi:tapo_power_watts:avg5m"},
-}
+    DAY: ("the average draw online and asleep",
+          {"balupi:nas_power_watts:online", "balupi:nas_power_watts:asleep"}),
+    30 * DAY: ("the 5-minute averages of the 7- and 30-day charts",
+               {"balupi:tapo_power_watts:avg5m"}),
+}  # fmt: skip
 
 
 def backfill_house(data_dir: Path, targets: Targets, *, days: int, workdir: Path) -> None:
@@ -36,29 +38,37 @@ def backfill_house(data_dir: Path, targets: Targets, *, days: int, workdir: Path
     end = int(time.time())
     midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     start = int((midnight - timedelta(days=days)).timestamp())
-    print(f"Backfilling {days} days of simulated history:", end="", flush=True)
+    print(f"Backfilling {days} days of simulated history:", flush=True)
+    print(f"  the plug, the NAS and Pi-hole, a sample per {STEP_SECONDS} s", end="", flush=True)
+    t0 = time.monotonic()
     source = workdir / "history.om"
     write_openmetrics(source, end=end, start=start, step=STEP_SECONDS, targets=targets)
     scratch = Prometheus(workdir / "prometheus", "global:\n  scrape_interval: 15s\n",
                          port=free_port(), retention="90d")  # fmt: skip
-    backfill_openmetrics(source, scratch.data_dir)
+    backfill_openmetrics(source, scratch.data_dir, progress=False)
+    print(f" ({time.monotonic() - t0:.0f} s)", flush=True)
     scratch.start()
     try:
         scratch.wait_ready()
         at_midnights = write_rules(workdir / "rules-midnights.yml", AT_MIDNIGHTS)
+        print("  the usage bars' past days ", end="", flush=True)  # a dot per day
+        t0 = time.monotonic()
         for n in range(MIDNIGHTS):
             at = int((midnight - timedelta(days=n)).timestamp())
             if at <= start:  # a shorter history than the bars' week
                 break
             backfill_rules(at_midnights, url=scratch.url, start=max(start, at - 60), end=at,
-                           data_dir=scratch.data_dir)  # fmt: skip
-        for window, records in OVER.items():
+                           data_dir=scratch.data_dir, progress=False)  # fmt: skip
+            print(".", end="", flush=True)
+        print(f" ({time.monotonic() - t0:.0f} s)", flush=True)
+        for window, (what, records) in OVER.items():
+            print(f"  {what} ", end="", flush=True)
             rules = write_rules(workdir / f"rules-{window // DAY}d.yml", records)
             since = max(start, end - window)
             backfill_rules(rules, url=scratch.url, start=since, end=end, data_dir=scratch.data_dir)
     finally:
         scratch.stop()
-        print(flush=True)
+    print(flush=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     for block in scratch.data_dir.iterdir():  # the blocks; the scratch's own WAL stays behind
         if (block / "meta.json").is_file():
