@@ -34,7 +34,7 @@ def unavailable() -> str | None:
 def prepare() -> str | None:
     """Registers the emulator and builds the root where needed; why this cannot be, or None."""
     registered = subprocess.run(
-        [str(REPO / "scripts" / "register-qemu-arm64")], capture_output=True, text=True
+        [str(REPO / "scripts" / "register-qemu-arm64")], stderr=subprocess.PIPE, text=True
     )
     if registered.returncode == CANNOT:
         return registered.stderr.strip()
