@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from balupi.devstack.demo import tapo_config
 from balupi.devstack.ports import free_port
 from balupi.devstack.process import ManagedProcess
 from tests import arm64_root
@@ -75,20 +76,8 @@ def test_the_roots_python_is_arm64_code_and_runs(root):
 
 def test_the_exporter_reads_the_simulated_plug(root, tmp_path):
     plug_port, port = free_port(), free_port()
-    root.write("/etc/balupi/exporter.toml", f"""\
-[exporter]
-listen_host = "127.0.0.1"
-listen_port = {port}
-
-[tapo]
-username = "{USER}"
-password_env = "BALUPI_TAPO_PASSWORD"
-
-[[tapo.plugs]]
-name = "nas"
-host = "127.0.0.1"
-port = {plug_port}
-""")  # fmt: skip
+    root.write("/etc/balupi/exporter.toml",
+               tapo_config(exporter_port=port, plug_port=plug_port, user=USER))  # fmt: skip
     plug = ManagedProcess(
         "plug",
         [str(BIN / "balupi-sim"), "tapo", "--port", str(plug_port), "--username", USER,
