@@ -239,8 +239,9 @@ def test_prometheus_s_own_503_passes_unchanged(dashboard_stack):
     assert status == 503 and headers["Content-Type"] == "application/json"
     answer = json.loads(body)
     assert answer["status"] == "error" and answer["errorType"] == "timeout", answer
-    # "... in query queue" or "... in query execution", as far as it got.
-    assert answer["error"].startswith("query timed out in query "), answer
+    # "... in query queue", "... in query execution" or "... in expression evaluation", as far
+    # as it got (on a busy machine any of them): Prometheus's words, not nginx's.
+    assert answer["error"].startswith("query timed out in "), answer
 
 
 def test_a_stopped_handshake_service_answers_a_json_error(dashboard_stack):
