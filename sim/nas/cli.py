@@ -11,6 +11,8 @@ import signal
 import sys
 from typing import Any
 
+from balupi.sim.nas.plug_feed import DEFAULT_ONLINE_WATTS
+
 EXIT_USAGE = 2
 
 
@@ -44,7 +46,10 @@ def register(subparsers: Any) -> None:
         help="the simulated plug's /sim/control URL: it is told the NAS's draw in each state",
     )
     parser.add_argument(
-        "--online-watts", type=float, default=38.0, help="the draw while running (--plug-control)"
+        "--online-watts",
+        type=float,
+        default=DEFAULT_ONLINE_WATTS,
+        help="the draw while running (--plug-control)",
     )
     parser.set_defaults(run=run)
 

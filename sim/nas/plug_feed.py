@@ -16,6 +16,7 @@ import aiohttp
 log = logging.getLogger("balupi.sim.nas")
 
 # Whole watts: a P110's get_current_power reports whole watts.
+DEFAULT_ONLINE_WATTS = 38.0  # running, idle disks (BaluHost draws 30-50 W)
 ASLEEP_WATTS = 2.0  # soft-off with Wake-on-LAN armed
 SUSPENDED_WATTS = 3.0  # suspended to RAM
 BOOT_EXTRA_WATTS = 8.0  # disks spinning up

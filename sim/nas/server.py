@@ -25,7 +25,7 @@ from balupi.nas.cli import announce_online, resume_hook, shutdown_hook, suspend_
 from balupi.nas.health_server import make_health_app
 from balupi.nas.pi_client import NotAcknowledged
 from balupi.sim.nas.magic_packet import is_magic_packet_for
-from balupi.sim.nas.plug_feed import PlugFeed
+from balupi.sim.nas.plug_feed import DEFAULT_ONLINE_WATTS, PlugFeed
 
 log = logging.getLogger("balupi.sim.nas")
 
@@ -83,7 +83,7 @@ class NasSimConfig:
     # The simulated plug it hangs on (its /sim/control): told the NAS's draw at each change of
     # state. None: the plug's draw is left alone (tests that set it themselves).
     plug_control_url: str | None = None
-    online_watts: float = 38.0
+    online_watts: float = DEFAULT_ONLINE_WATTS
 
 
 class _WolProtocol(asyncio.DatagramProtocol):
