@@ -9,9 +9,11 @@ refresh (same panels, same queries, same refresh intervals), measured in the sam
      its refresh interval, the clock stepping through the last hour of the history, the first
      load included. Ranges are asked as the dashboard asks them: charts the whole window once,
      then only the tail since the last answer (src/range.ts); the figures since midnight and the
-     1st in pieces, each closed piece once and the open one each refresh (src/since.ts); the
+     1st in pieces, each closed piece once and the open one once per piece: in between the
+     figure moves with the counters the live request carries (src/since.ts: followLive); the
      past days once. The naive variant asks every chart's whole window, each figure's whole span
-     (one increase() since midnight / the 1st) and the past days on every refresh
+     (one increase() since midnight / the 1st) and the past days on every refresh (for the
+     figures, each scrape: as often as ours move), and its live request without the counters
   3. Prometheus's process_cpu_seconds_total before and after each replay; the variants take
      turns, the median of --rounds is printed, for each chart window (24 h, 7 d, 30 d), for all
      queries and for the ranges alone (where the two differ), then each query alone
@@ -76,7 +78,10 @@ def load_plan(path: Path = PLAN) -> list[dict]:
     ):
         raise SystemExit(f"{path}: src/since.ts cuts pieces as {since}; change this replay too")
     queries = plan.get("queries", plan) if isinstance(plan, dict) else plan
-    return list(queries.values()) if isinstance(queries, dict) else list(queries)
+    queries = list(queries.values()) if isinstance(queries, dict) else list(queries)
+    if isinstance(plan, dict) and "follow" in plan:
+        without_follow(queries, plan["follow"])
+    return queries
 
 
 def render(promql: str, *, step: int | None = None, piece: tuple[int, int] | None = None) -> str:
@@ -126,9 +131,11 @@ def whole_span(promql: str) -> str:
 
 
 def since_requests(q: dict, now: int, *, naive: bool, asked: set) -> list[Request]:
-    """One refresh of a "since" figure: the naive one asks each span whole, ours only the open
-    piece and the closed pieces not asked before (``asked``, kept across the hour)."""
+    """One refresh of a "since" figure: the naive one asks each span whole, ours the closed
+    pieces not asked before (``asked``, kept across the hour) and the open piece: each refresh,
+    or, where the figure follows the live request (``follow``), once per piece."""
     out = []
+    follows = "follow" in q
     for span in q["spans"]:
         pieces = pieces_since(span, now)
         if naive:
@@ -139,13 +146,36 @@ def since_requests(q: dict, now: int, *, naive: bool, asked: set) -> list[Reques
             if end is not None:
                 asked.add((start, end))
             at = now if end is None else end
-            if not naive and end is None and (start, "open", now) in asked:
-                continue  # the day's open piece is also the month's: one request
-            asked.add((start, "open", now))
-            promql = whole_span(q["promql"]) if naive else q["promql"]
+            # The day's open piece is also the month's: one request.
+            open_key = (start, "open") if follows else (start, "open", now)
+            if not naive and end is None and open_key in asked:
+                continue
+            asked.add(open_key)
+            promql = q["promql"]
+            if naive:
+                promql = whole_span(promql)
+            elif end is None and follows:
+                promql = q["follow"]["open"]
             params = {"query": render(promql, piece=(start, at)), "time": str(at)}
             out.append(Request("query", params, q["id"]))
     return out
+
+
+def without_follow(queries: list[dict], follow: dict) -> None:
+    """Gives the live request a naive variant (``naive_promql``) without what only the figures
+    that follow it need: their counters, the price and the evaluation time (a naive dashboard
+    asks those figures whole instead)."""
+    names = {p["counter"] for q in queries for p in q.get("follow", {}).get("parts", [])}
+    for q in queries:
+        if q["id"] != "live" or not names:
+            continue
+        promql = q["promql"]
+        added = [f"|{n}" for n in sorted(names | {follow["price"]})]
+        for part in [*added, f" or {follow['evaluated_at']}"]:
+            if part not in promql:
+                raise SystemExit(f"the live request lacks {part[:50]}: change this replay too")
+            promql = promql.replace(part, "")
+        q["naive_promql"] = promql
 
 
 def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int,
@@ -162,7 +192,8 @@ def one_hour(plan: list[dict], *, end: int, naive: bool, window_index: int,
         for k in range(int(HOUR // refresh) + 1):
             now = int(start + k * refresh)
             if q["kind"] == "instant":
-                params = {"query": render(q["promql"]), "time": str(now)}
+                promql = q.get("naive_promql", q["promql"]) if naive else q["promql"]
+                params = {"query": render(promql), "time": str(now)}
                 timed.append((now, Request("query", params, q["id"])))
                 continue
             if q["kind"] == "since":
@@ -259,11 +290,11 @@ def measure(prometheus: Prometheus, plan: list[dict], *, end: int, rounds: int, 
     mine, theirs = compare(prometheus, ours, paged, rounds)
     print(f"  charts on {label:>7}, for reference: a naive dashboard asking every panel whole each"
           f" {live_pace:.0f} s: {theirs:6.2f} s/h, ours {mine / theirs:.2f}x of it")  # fmt: skip
-    # The requests both ask alike (same query, same time): no way of asking the ranges brings
-    # the whole below what these cost.
-    alike = [r for r in ours if r.query_id not in ranged]
-    floor = statistics.median(replay(prometheus, alike) for _ in range(rounds))
-    print(f"  charts on {label:>7}, the instant queries alone (alike in both): {floor:6.2f} s/h,"
+    # Our instant requests (the live one with the figures' counters): no way of asking the
+    # ranges brings the whole below what these cost.
+    instant = [r for r in ours if r.query_id not in ranged]
+    floor = statistics.median(replay(prometheus, instant) for _ in range(rounds))
+    print(f"  charts on {label:>7}, our instant queries alone: {floor:6.2f} s/h,"
           f" {floor / naive_all:.2f}x of the naive (the ratio if ranges cost nothing)")  # fmt: skip
 
 

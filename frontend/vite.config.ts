@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
-import { OTHER_SOURCES, QUERIES } from "./src/queryPlan.ts";
+import { EVALUATED_AT, OTHER_SOURCES, PRICE, QUERIES } from "./src/queryPlan.ts";
 import { MAX_POINTS, NICE_STEPS, SCRAPE_INTERVAL_SECONDS } from "./src/range.ts";
 import { DEFAULT_INTERVAL_MS, SCRAPE_SETTLE_MS } from "./src/scrape.ts";
 import { MIN_OPEN_SECONDS, SETTLE_SECONDS } from "./src/since.ts";
@@ -48,10 +48,15 @@ function queryPlanJson(): Plugin {
         // How a "since" figure is cut (src/since.ts): since the 1st = (1st, today's midnight]
         // asked at midnight + today's; today = (midnight, last full hour] asked at that hour +
         // (last full hour, now] asked now (at least 60 s). A closed piece is asked once (again
-        // only if it was asked within settle_seconds of its end); the open one every refresh.
+        // only if it was asked within settle_seconds of its end); the open one every refresh (or
+        // once, see follow).
         since: { settle_seconds: SETTLE_SECONDS, min_open_seconds: MIN_OPEN_SECONDS, hour_seconds: 3600 },
         // A query with followsScrape is asked just after each scrape (src/scrape.ts).
         scrape: { default_interval_ms: DEFAULT_INTERVAL_MS, settle_ms: SCRAPE_SETTLE_MS, learnt_from_answers: true },
+        // A "since" query with `follow` asks its open piece once (with `follow.open`, again after
+        // a counter reset) and moves it by what the counters of `follow.parts` grew since: the
+        // live request carries them, the price and its evaluation time (src/since.ts: followLive).
+        follow: { evaluated_at: EVALUATED_AT, price: PRICE },
         // How a chart picks its step and refreshes (src/range.ts): the smallest nice step with
         // at most max_points points; end = the next multiple of the step after now; a "tail"
         // refresh asks from the previous end to the new one.

@@ -197,3 +197,71 @@ def test_a_piece_falls_back_to_increase_across_a_reset_or_a_new_series(tmp_path)
         ["promtool", "test", "rules", path.name], cwd=tmp_path, capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def moved(parts: list[dict], opened: list[dict], live: list[dict]) -> dict[tuple, float]:
+    # What frontend/src/since.ts's followLive adds to the open piece: each part's figure of what
+    # its counter grew between the two answers (the test's own arithmetic, as the part says).
+    def key(metric: dict) -> tuple:
+        return tuple(sorted(metric.items()))
+
+    before = {key(r["metric"]): float(r["value"][1]) for r in opened if "__name__" in r["metric"]}
+    price = [r for r in live if r["metric"].get("__name__") == PLAN["follow"]["price"]]
+    out: dict[tuple, float] = {}
+    for part in parts:
+        for r in live:
+            metric = dict(r["metric"])
+            if metric.pop("__name__", None) != part["counter"]:
+                continue
+            grew = float(r["value"][1]) - before[key(r["metric"])]
+            labels = {k: metric[k] for k in part["by"] if k in metric} if "by" in part else metric
+            factor = 1 / float(part.get("per", 1))
+            if part.get("priced"):
+                factor *= float(price[0]["value"][1])
+                labels["currency"] = price[0]["metric"]["currency"]
+            labels["q"] = part["q"]
+            out[key(labels)] = out.get(key(labels), 0.0) + grew * factor
+    return out
+
+
+def test_a_figure_moves_with_the_live_request_as_if_asked_again(monitoring_stack):
+    # The open piece is asked once (frontend/src/since.ts: followLive); later live answers carry
+    # its counters, and the figure moves by what they grew. That must equal the piece asked
+    # again, for every part: energy and cost per plug, hours online, wakes by result, outages.
+    prometheus = monitoring_stack.prometheus
+    live = {q["id"]: q for q in PLAN["queries"]}["live"]["promql"]
+    counter = 'tapo_energy_joules_total{plug="nas"}'
+
+    def ask(promql: str, at: float) -> list[dict]:
+        return prometheus.api("query", query=promql, time=str(at))["result"]
+
+    def figure(result: list[dict]) -> dict[tuple, float]:
+        # The figure's own series: neither a counter (named) nor the evaluation time.
+        return {
+            tuple(sorted(r["metric"].items())): float(r["value"][1])
+            for r in result
+            if "__name__" not in r["metric"] and r["metric"].get("q") != "evaluated_at"
+        }
+
+    def two_more_wh(since: float) -> None:
+        more = f"{counter} - {counter} @ {since} > 2 * 3600"
+        wait_for(lambda: prometheus.query(more), timeout=30, what="the NAS plug's 2 more Wh")
+
+    start = round(time.time()) - 2
+    for q in (q for q in PLAN["queries"] if "follow" in q):
+        first = time.time()
+        opened = ask(fill(q["follow"]["open"], piece=(start, first)), first)
+        at = [float(r["value"][1]) for r in opened if r["metric"].get("q") == "evaluated_at"]
+        assert at == [pytest.approx(first)], opened
+        with monitoring_stack.drawing(3600):
+            two_more_wh(first)
+        now = time.time()
+        expected = figure(ask(fill(q["promql"], piece=(start, now)), now))
+        own = figure(opened)
+        grew = moved(q["follow"]["parts"], opened, ask(live, now))
+        assert set(grew) == set(expected) == set(own), q["id"]
+        for k, value in expected.items():
+            assert own[k] + grew[k] == pytest.approx(value, rel=1e-9, abs=1e-9), (q["id"], k)
+        if q["id"] == "power.energy":
+            nas = [v for k, v in grew.items() if ("plug", "nas") in k and ("q", "kwh") in k]
+            assert nas and nas[0] >= 0.002, "the fast draw moved the NAS plug's figure"

@@ -1,13 +1,13 @@
 // Polling hooks: one react-query query per entry of the query plan, plus the handshake status
 // and the snapshot. Failures become SourceErrors in the query's state, never thrown to React.
 import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
-import { useSyncExternalStore } from "react";
+import { useEffect, useSyncExternalStore } from "react";
 import type { Status } from "./api/handshake";
 import type { Sample } from "./api/prometheus";
 import type { Snapshot } from "./api/snapshot";
 import { asSourceError, type SourceError } from "./api/sourceError";
 import { sourceState, type PanelState, type SourceName } from "./panelState";
-import { OTHER_SOURCES, type InstantQuery, type RangeQuery, type SinceQuery } from "./queryPlan";
+import { OTHER_SOURCES, QUERIES, type InstantQuery, type RangeQuery, type SinceQuery } from "./queryPlan";
 import {
   dailyOptions,
   instantOptions,
@@ -17,7 +17,7 @@ import {
   statusOptions,
 } from "./queryOptions";
 import type { RangeData } from "./range";
-import { combinePieces, MAX_PIECES, piecesSince, type PiecesResult, type Since } from "./since";
+import { combinePieces, followLive, MAX_PIECES, piecesSince, type PiecesResult, type Since } from "./since";
 
 // One clock for the whole page, ticking each second ("updated 12 s ago", wake progress).
 let now = Date.now();
@@ -66,15 +66,27 @@ export function useSince(q: SinceQuery, since: Since): PiecesResult {
     );
     return piece ? answer : null;
   });
+  // The open piece moves with each live answer (since.ts: followLive).
+  const live = useInstant(QUERIES.live);
+  const open = answers[MAX_PIECES - 1];
+  const followed = open?.data ? followLive(q.follow.parts, open.data, live.data) : undefined;
+  const askAgain = followed?.askAgain === true;
+  useEffect(() => {
+    if (askAgain && open && !open.isFetching) void open.refetch();
+    // Once per live answer: the refetch's own answer is older than the next live one.
+  }, [askAgain, live.dataUpdatedAt]);
   return combinePieces(
     answers
       .filter((a): a is UseQueryResult<Sample[], Error> => a !== null)
-      .map((a) => ({
-        data: a.data,
-        dataUpdatedAt: a.dataUpdatedAt,
-        errorUpdatedAt: a.errorUpdatedAt,
-        error: a.error ? asSourceError(a.error) : null,
-      })),
+      .map((a) => {
+        const moved = a === open && followed?.moved;
+        return {
+          data: a === open && followed ? followed.samples : a.data,
+          dataUpdatedAt: moved ? live.dataUpdatedAt : a.dataUpdatedAt,
+          errorUpdatedAt: Math.max(a.errorUpdatedAt, a === open ? live.errorUpdatedAt : 0),
+          error: a.error ? asSourceError(a.error) : a === open ? live.error : null,
+        };
+      }),
   );
 }
 

@@ -64,20 +64,21 @@ export function instantOptions(q: InstantQuery) {
 
 /**
  * One piece of a figure since midnight or the 1st (since.ts). A closed piece is asked until
- * its answer is settled, then never again; the open one every ``refreshSeconds``.
+ * its answer is settled, then never again; the open one once (again when since.ts's followLive
+ * asks, or the page is back in view): the live request moves it.
  */
 export function pieceOptions(q: SinceQuery, piece: Piece) {
-  const every = q.refreshSeconds * 1000;
+  const open = piece.end === null;
   return {
     queryKey: ["prometheus", q.id, piece.start, piece.end ?? "open"],
     queryFn: ({ signal }: { signal: AbortSignal }) =>
       guarded(() => {
         const values = pieceValues(piece, new Date());
-        return queryInstant(render(q, { piece: values }), signal, piece.end ?? undefined);
+        return queryInstant(render(open ? { ...q, promql: q.follow.open } : q, { piece: values }), signal, piece.end ?? undefined);
       }),
     refetchInterval: (query: QueryTimes) =>
-      everyOrSooner(pieceSettled(piece, query.state.dataUpdatedAt) ? false : every)(query),
-    refetchOnMount: piece.end === null ? dueOnMount(q.refreshSeconds) : false,
+      everyOrSooner(open || pieceSettled(piece, query.state.dataUpdatedAt) ? false : q.refreshSeconds * 1000)(query),
+    refetchOnMount: false,
   };
 }
 

@@ -45,7 +45,8 @@ export interface RangeQuery {
 
 /**
  * A figure since local midnight ("day") or the 1st ("month"), as the sum of pieces (since.ts):
- * the closed ones asked once, the one since the last full hour every ``refreshSeconds``.
+ * the closed ones and the one since the last full hour asked once, the figure moved by the live
+ * request in between (``follow``): ``refreshSeconds`` is how often it moves.
  */
 export interface SinceQuery {
   id: string;
@@ -55,6 +56,25 @@ export interface SinceQuery {
   promql: string;
   spans: Since[];
   refreshSeconds: number;
+  /**
+   * The figure moves with the live request (since.ts: followLive): the live request carries the
+   * counters of ``parts``, and ``open``, the open piece's query, answers them too with its
+   * evaluation time. The open piece is then asked once per piece (again after a counter reset),
+   * not every refresh.
+   */
+  follow: { parts: Part[]; open: string };
+}
+
+/** One figure of a "since" query: linear in one counter's growth, so the browser can add to it. */
+export interface Part {
+  q: string;
+  counter: string;
+  /** Summed by these labels ([]: one sum); absent: one figure per series. */
+  by?: string[];
+  /** Divided by this (joules to kWh). */
+  per?: string;
+  /** Times the energy price, its currency label added. */
+  priced?: boolean;
 }
 
 export type Query = InstantQuery | RangeQuery | SinceQuery;
@@ -71,13 +91,50 @@ const ofJob = (job: string, metrics: string[], extra = ""): string =>
 // at the start (a new series), increase() over the piece instead.
 const grown = (counter: string): string =>
   `((${counter} - ${counter} @ $from) and (resets(${counter}[$reachs]) == 0) or increase(${counter}[$ranges]))`;
-const KWH = `${grown("tapo_energy_joules_total")} / 3.6e6`;
+
+export const PRICE = "balupi_energy_price_per_kilowatt_hour";
+// When an answer was evaluated: an instant query's samples carry no time of their own here.
+export const EVALUATED_AT = `label_replace(vector(time()), "q", "evaluated_at", "", "")`;
+
+function partPromql(p: Part): string {
+  let x = grown(p.counter);
+  if (p.by) x = `sum${p.by.length ? ` by (${p.by.join(", ")}) ` : ""}(${x})`;
+  if (p.per) x = `${x} / ${p.per}`;
+  if (p.priced) x = `${x} * on() group_left(currency) ${PRICE}`;
+  return `label_replace(${x}, "q", "${p.q}", "", "")`;
+}
+
+/** A "since" figure that follows the live request: its parts per piece, in one request. */
+function following(id: string, parts: Part[]) {
+  const promql = parts.map(partPromql).join(" or ");
+  const counters = names(...new Set(parts.map((p) => p.counter)));
+  return { id, promql, follow: { parts, open: `${promql} or ${counters} or ${EVALUATED_AT}` } };
+}
+const countersOf = (q: { follow: { parts: Part[] } }): string[] => [...new Set(q.follow.parts.map((p) => p.counter))];
+
 // When the scrape job's `up` was last written: the time of its last scrape, failed or not.
 const scrapedAt = (job: string): string => `label_replace(timestamp(up{job="${job}"}), "q", "scraped_at", "", "")`;
 
+// Energy per plug since local midnight and since the 1st (the browser's calendar), cost priced
+// like the rules price it (balupi-usage.rules.yml). "q" names the figure; without a price the
+// cost half is empty. Summed over pieces (since.ts): the open one reads at most the last hour,
+// and moves with the live request in between.
+const JOULES = "tapo_energy_joules_total";
+const ENERGY = following("power.energy", [
+  { q: "kwh", counter: JOULES, per: "3.6e6" },
+  { q: "cost", counter: JOULES, per: "3.6e6", priced: true },
+]);
+// Hours online since local midnight; the wakes by result and the outages in the same request.
+const USAGE_TODAY = following("usage.today", [
+  { q: "online", counter: "balupi_nas_online_seconds_total" },
+  { q: "wakes", counter: "balupi_nas_wakes_total", by: ["result"] },
+  { q: "outages", counter: "balupi_nas_takeovers_total", by: [] },
+]);
+
 // Each live panel's series: one selector per scrape job, with that job's `up`.
 const LIVE = {
-  power: `${ofJob("tapo", ["tapo_power_watts", "tapo_up"])} or ${scrapedAt("tapo")}`,
+  // With the energy counter and its price: the energy since midnight moves with it.
+  power: `${ofJob("tapo", ["tapo_power_watts", "tapo_up", ...countersOf(ENERGY), PRICE])} or ${scrapedAt("tapo")}`,
   // The blocked-ratio rule keeps the job label of the series it divides.
   pihole: ofJob("pihole", [
     "pihole_up",
@@ -91,8 +148,9 @@ const LIVE = {
     "pihole_api_sessions",
     "pihole_api_sessions_max",
   ]),
-  // The oldest file's age; the rest of the inbox comes with the handshake status.
-  inbox: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds"]),
+  // The inbox's oldest file's age (the rest comes with the handshake status), and the usage
+  // counters: today's usage moves with them.
+  inbox: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds", ...countersOf(USAGE_TODAY)]),
   // The Pi panel, and the share disk of the inbox panel: the filesystem that holds SHARE_PATH.
   node: ofJob(
     "node",
@@ -113,20 +171,14 @@ export const HOUR = 3600;
 export const DAY = 86400;
 
 export const QUERIES = {
-  // Energy per plug since local midnight and since the 1st (the browser's calendar), cost
-  // priced like the rules price it (balupi-usage.rules.yml). "q" names the figure; without a
-  // price the cost half is empty. Summed over pieces (since.ts): each refresh reads at most the
-  // last hour, not the whole day or month.
+  // The energy since midnight and the 1st (ENERGY above).
   powerEnergy: {
-    id: "power.energy",
+    ...ENERGY,
     panel: "power",
     kind: "since",
-    promql:
-      `label_replace(${KWH}, "q", "kwh", "", "")` +
-      ` or label_replace(${KWH} * on() group_left(currency) balupi_energy_price_per_kilowatt_hour, "q", "cost", "", "")`,
     spans: ["day", "month"],
-    // A day's kWh moves by thousandths in a minute.
-    refreshSeconds: 300,
+    // Moves with each live answer: once per scrape.
+    refreshSeconds: 15,
   },
   powerHistory: {
     id: "power.history",
@@ -140,18 +192,14 @@ export const QUERIES = {
     refreshSeconds: 60,
     refresh: "tail",
   },
+  // Today's usage (USAGE_TODAY above).
   usageToday: {
-    id: "usage.today",
+    ...USAGE_TODAY,
     panel: "usage",
     kind: "since",
-    // Since local midnight; the wakes by result and the outages in the same request.
-    promql:
-      `label_replace(${grown("balupi_nas_online_seconds_total")}, "q", "online", "", "")` +
-      ` or label_replace(sum by (result) (${grown("balupi_nas_wakes_total")}), "q", "wakes", "", "")` +
-      ` or label_replace(sum(${grown("balupi_nas_takeovers_total")}), "q", "outages", "", "")`,
     spans: ["day"],
-    // Hours online with one decimal: a tenth is 6 minutes.
-    refreshSeconds: 300,
+    // Moves with each live answer: once per scrape.
+    refreshSeconds: 15,
   },
   usageDays: {
     id: "usage.days",
@@ -179,11 +227,12 @@ export const QUERIES = {
   // like these a request's own cost is most of what Prometheus spends, so one request instead
   // of one per panel about halves it (bench/dashboard_cost.py). The parts are told apart by
   // their job (`or` keeps every series: no two parts share a label set).
+  // With the answer's evaluation time, for the figures that follow it (since.ts: followLive).
   live: {
     id: "live",
-    panel: ["power", "pihole", "inbox", "pi"],
+    panel: ["power", "pihole", "inbox", "pi", "usage"],
     kind: "instant",
-    promql: Object.values(LIVE).join(" or "),
+    promql: [...Object.values(LIVE), EVALUATED_AT].join(" or "),
     // A new reading exists once per scrape (every 15 s): asked within about 2 s of it.
     refreshSeconds: 15,
     followsScrape: true,

@@ -4,7 +4,8 @@
 // only the open piece since the last full hour is asked again on each refresh. The figure is
 // the sum of its pieces, series by series.
 // With .ts extensions: vite.config.ts loads this file for the query plan.
-import type { Sample } from "./api/prometheus.ts";
+import type { Labels, Sample } from "./api/prometheus.ts";
+import { PRICE, type Part } from "./queryPlan.ts";
 import type { SourceError } from "./api/sourceError.ts";
 import { seriesKey } from "./range.ts";
 
@@ -127,4 +128,60 @@ export function combinePieces(results: PieceState[]): PiecesResult {
     errorUpdatedAt: failing ? Math.max(failing.errorUpdatedAt, dataUpdatedAt) : 0,
     error: failing?.error ?? null,
   };
+}
+
+// A figure that follows the live request (queryPlan.ts: following): between two asks of the
+// open piece it moves by what its counters grew since, read from the live request's answers.
+const AT = "evaluated_at"; // queryPlan.ts: EVALUATED_AT
+
+const evaluatedAt = (samples: Sample[]): number | undefined =>
+  samples.find((s) => s.labels.q === AT)?.value ?? undefined;
+
+export interface Followed {
+  /** The open piece up to the live answer: its own figure plus what grew since. */
+  samples: Sample[];
+  /** Whether a live answer newer than the open piece's moved it. */
+  moved: boolean;
+  /** Ask the open piece again: a counter fell (a reset: what it grew since is unknown) or is new. */
+  askAgain: boolean;
+}
+
+export function followLive(parts: Part[], open: Sample[], live: Sample[] | undefined): Followed {
+  const counters = new Set(parts.map((p) => p.counter));
+  const isCounter = (s: Sample) => counters.has(s.labels.__name__ ?? "");
+  const own = open.filter((s) => !isCounter(s) && s.labels.q !== AT);
+  const openAt = evaluatedAt(open);
+  const liveAt = live && evaluatedAt(live);
+  if (!live || openAt === undefined || liveAt === undefined || liveAt <= openAt) {
+    return { samples: own, moved: false, askAgain: false };
+  }
+  const then = new Map(open.filter(isCounter).map((s) => [seriesKey(s.labels), s.value]));
+  const grew: Sample[] = [];
+  let askAgain = false;
+  for (const s of live.filter(isCounter)) {
+    const before = then.get(seriesKey(s.labels));
+    if (before === undefined || (s.value !== null && before !== null && s.value < before)) askAgain = true;
+    else if (s.value !== null && before !== null) grew.push({ labels: s.labels, value: s.value - before });
+  }
+  const price = live.find((s) => s.labels.__name__ === PRICE);
+  return { samples: sumPieces([own, ...parts.map((p) => partOf(p, grew, price))]), moved: true, askAgain };
+}
+
+/** One part's figure of what the counters grew, as its PromQL gives it (queryPlan.ts: partPromql). */
+function partOf(p: Part, grew: Sample[], price: Sample | undefined): Sample[] {
+  if (p.priced && (price?.value ?? null) === null) return []; // unpriced: no cost, as in PromQL
+  const factor = (p.per ? 1 / Number(p.per) : 1) * (p.priced ? (price!.value as number) : 1);
+  const extra: Labels = p.priced ? { q: p.q, currency: price!.labels.currency ?? "" } : { q: p.q };
+  const sums = new Map<string, Sample>();
+  for (const s of grew) {
+    if (s.labels.__name__ !== p.counter) continue;
+    const { __name__: _name, ...all } = s.labels;
+    const labels: Labels = p.by ? Object.fromEntries(p.by.filter((k) => k in all).map((k) => [k, all[k]!])) : all;
+    Object.assign(labels, extra);
+    const key = seriesKey(labels);
+    const seen = sums.get(key);
+    if (seen) seen.value = (seen.value as number) + (s.value as number) * factor;
+    else sums.set(key, { labels, value: (s.value as number) * factor });
+  }
+  return [...sums.values()];
 }

@@ -26,9 +26,15 @@ describe("asking again", () => {
     expect(interval(answered(1_060_000))).toBe(false); // asked a minute after its end: settled
     expect(interval(answered(1_030_000))).toBe(q.refreshSeconds * 1000); // too early: again
     expect(interval(failed(0, 1_060_000))).toBe(RETRY_AFTER_FAILURE_MS);
+  });
+
+  it("asks the open piece of a figure that follows the live request once, and soon if it failed", () => {
+    const q = QUERIES.powerEnergy;
+    expect(q.follow).toBeDefined();
     const open = pieceOptions(q, { start: 0, end: null });
     const openInterval = open.refetchInterval as (query: ReturnType<typeof answered>) => number | false;
-    expect(openInterval(answered(5000))).toBe(q.refreshSeconds * 1000);
+    expect(openInterval(answered(5000))).toBe(false);
     expect(openInterval(failed(5000, 6000))).toBe(RETRY_AFTER_FAILURE_MS);
+    expect(open.refetchOnMount).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { SourceError } from "../src/api/sourceError";
 import { DAY, HOUR, QUERIES, render } from "../src/queryPlan";
 import {
   combinePieces,
+  followLive,
   hourAnchor,
   localMidnight,
   pieceRangeSeconds,
@@ -140,6 +141,100 @@ describe("summing the pieces", () => {
     // A failed refresh of a piece that still has its answer keeps the figure, marked failing.
     const refreshFailed = { ...ok([sample({}, 1)], 1000), errorUpdatedAt: 2000, error: down };
     expect(combinePieces([ok([], 500), refreshFailed])).toMatchObject({ error: down, errorUpdatedAt: 2000 });
+  });
+});
+
+describe("a figure that follows the live request", () => {
+  const { parts } = QUERIES.powerEnergy.follow;
+  const joules = (plug: string, value: number): Sample => ({
+    labels: { __name__: "tapo_energy_joules_total", job: "tapo", plug },
+    value,
+  });
+  const evaluated = (t: number): Sample => ({ labels: { q: "evaluated_at" }, value: t });
+  const price: Sample = { labels: { __name__: "balupi_energy_price_per_kilowatt_hour", job: "tapo", currency: "EUR" }, value: 0.32 };
+  // The open piece's answer: its own figure, the counters at its evaluation time, that time.
+  const open: Sample[] = [
+    { labels: { job: "tapo", plug: "nas", q: "kwh" }, value: 0.04 },
+    { labels: { job: "tapo", plug: "nas", q: "cost", currency: "EUR" }, value: 0.0128 },
+    joules("nas", 5_000_000),
+    evaluated(1000),
+  ];
+  const value = (samples: Sample[], q: string) => samples.find((s) => s.labels.q === q)?.value;
+
+  it("adds what the counters grew since the open piece was asked, as the figure's PromQL would", () => {
+    // 36 kJ = 0.01 kWh, at 0.32 EUR: 0.0032 EUR.
+    const live = [{ labels: { __name__: "tapo_power_watts", plug: "nas" }, value: 40 }, joules("nas", 5_036_000), price, evaluated(1015)];
+    const f = followLive(parts, open, live);
+    expect(f).toMatchObject({ moved: true, askAgain: false });
+    expect(value(f.samples, "kwh")).toBeCloseTo(0.05, 9);
+    expect(value(f.samples, "cost")).toBeCloseTo(0.016, 9);
+    // Only the figure's own series, labelled as the pieces' answers: no counter, no time.
+    expect(f.samples.map((s) => s.labels).sort((a, b) => (a.q ?? "").localeCompare(b.q ?? ""))).toEqual([
+      { job: "tapo", plug: "nas", q: "cost", currency: "EUR" },
+      { job: "tapo", plug: "nas", q: "kwh" },
+    ]);
+  });
+
+  it("has no cost to add without a price, as the PromQL has none", () => {
+    const f = followLive(parts, open.slice(0, 1).concat(open.slice(2)), [joules("nas", 5_036_000), evaluated(1015)]);
+    expect(value(f.samples, "kwh")).toBeCloseTo(0.05, 9);
+    expect(value(f.samples, "cost")).toBeUndefined();
+  });
+
+  it("sums by the part's labels: the wakes by result, the outages in one", () => {
+    const usage = QUERIES.usageToday.follow.parts;
+    const wakes = (result: string, instance: string, v: number): Sample => ({
+      labels: { __name__: "balupi_nas_wakes_total", instance, job: "handshake", result },
+      value: v,
+    });
+    const outages = (v: number): Sample => ({ labels: { __name__: "balupi_nas_takeovers_total", job: "handshake" }, value: v });
+    const before = [wakes("ok", "a", 3), wakes("ok", "b", 1), wakes("timeout", "a", 0), outages(2), evaluated(1000)];
+    const after = [wakes("ok", "a", 4), wakes("ok", "b", 2), wakes("timeout", "a", 1), outages(3), evaluated(1015)];
+    const f = followLive(usage, before, after);
+    expect(f.samples).toEqual(
+      expect.arrayContaining([
+        { labels: { result: "ok", q: "wakes" }, value: 2 },
+        { labels: { result: "timeout", q: "wakes" }, value: 1 },
+        { labels: { q: "outages" }, value: 1 },
+      ]),
+    );
+    expect(f.samples).toHaveLength(3);
+  });
+
+  it("leaves the open piece as it is when the live answer is not newer, or has no time", () => {
+    const older = [joules("nas", 4_000_000), evaluated(990)];
+    expect(followLive(parts, open, older)).toMatchObject({ moved: false, askAgain: false });
+    expect(value(followLive(parts, open, older).samples, "kwh")).toBe(0.04);
+    expect(followLive(parts, open, [joules("nas", 9_000_000)]).moved).toBe(false);
+    expect(followLive(parts, open, undefined).samples).toHaveLength(2);
+  });
+
+  it("asks the open piece again after a counter reset or for a new series, and adds nothing for them", () => {
+    const reset = followLive(parts, open, [joules("nas", 3600), price, evaluated(1030)]);
+    expect(reset.askAgain).toBe(true);
+    expect(value(reset.samples, "kwh")).toBe(0.04);
+    const newPlug = followLive(parts, open, [joules("nas", 5_036_000), joules("pi", 10), price, evaluated(1030)]);
+    expect(newPlug.askAgain).toBe(true);
+    expect(value(newPlug.samples, "kwh")).toBeCloseTo(0.05, 9);
+  });
+
+  it("keeps a series the live answer lacks (the plug missed a scrape) at the open piece's value", () => {
+    const f = followLive(parts, open, [price, evaluated(1015)]);
+    expect(f).toMatchObject({ moved: true, askAgain: false });
+    expect(value(f.samples, "kwh")).toBe(0.04);
+  });
+
+  it("finds its counters in the live request, and the open piece answers them with its time", () => {
+    for (const q of [QUERIES.powerEnergy, QUERIES.usageToday]) {
+      for (const part of q.follow.parts) {
+        expect(QUERIES.live.promql).toContain(part.counter);
+        expect(q.follow.open).toContain(part.counter);
+      }
+      expect(q.follow.open).toContain('"evaluated_at"');
+      expect(q.follow.open.startsWith(q.promql)).toBe(true);
+    }
+    expect(QUERIES.live.promql).toContain('"evaluated_at"');
+    expect(QUERIES.live.promql).toContain("balupi_energy_price_per_kilowatt_hour");
   });
 });
 
