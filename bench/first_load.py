@@ -1,7 +1,8 @@
 """What a browser downloads before a Vite-built page shows: the scripts, module preloads and
 stylesheets index.html names, every chunk those scripts import statically, and the chunks they
 load lazily (Vite lists those in `__vite__mapDeps`: the chart, shown on the first view too),
-each gzipped (level 9, as nginx's gzip_static files are)."""
+each gzipped (level 9, as nginx's gzip_static files are); of chunks that are alternatives (one
+per language) only the largest."""
 
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ def gzip_size(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9, mtime=0))
 
 
-def first_load(dist: Path) -> FirstLoad:
+def first_load(dist: Path, alternatives: tuple[tuple[str, ...], ...] = ()) -> FirstLoad:
+    """``alternatives``: groups of chunk name prefixes of which a page loads one, never several
+    (one dictionary per language): of each group only the largest chunk counts."""
     parser = _Assets()
     parser.feed((dist / "index.html").read_text())
     todo = [p.lstrip("/") for p in parser.found if not p.startswith(("http:", "https:", "//"))]
@@ -78,4 +81,9 @@ def first_load(dist: Path) -> FirstLoad:
                 todo.append(posixpath.normpath(posixpath.join(here, imported)).lstrip("/"))
             for deps in _LAZY_DEPS.findall(data.decode("utf-8", "replace")):
                 todo.extend(path.lstrip("/") for path in _QUOTED_ASSET.findall(deps))
+    for group in alternatives:
+        among = [f for f in files if posixpath.basename(f).startswith(group)]
+        among.sort(key=lambda f: files[f])
+        for name in among[:-1]:
+            del files[name]
     return FirstLoad(files)

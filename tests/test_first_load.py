@@ -36,3 +36,18 @@ def test_counts_scripts_preloads_styles_and_every_import(tmp_path):
     assert load.css_gzip == gzip_size(b"body{margin:0}") + gzip_size(b".c{}")
     assert load.total_gzip == load.js_gzip + load.css_gzip
     assert gzip_size(b"abc") == len(gzip.compress(b"abc", 9, mtime=0))
+
+
+def test_of_alternative_chunks_only_the_largest_counts(tmp_path):
+    # One dictionary per language: the page loads the one it shows.
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (tmp_path / "index.html").write_text('<script type="module" src="/assets/index.js"></script>')
+    (assets / "index.js").write_text('import("./de-1.js");import("./en-2.js");import("./x-3.js");')
+    (assets / "de-1.js").write_text("export const de='" + "Strom " * 300 + "';")
+    (assets / "en-2.js").write_text("export const en='power';")
+    (assets / "x-3.js").write_text("export const x=1;")
+    both = first_load(tmp_path)
+    one = first_load(tmp_path, alternatives=(("de-", "en-"),))
+    assert set(both.files) - set(one.files) == {"assets/en-2.js"}
+    assert one.total_gzip == both.total_gzip - both.files["assets/en-2.js"]

@@ -1,6 +1,7 @@
 // The entry script: small (no React), so every panel's first request leaves while the React
 // chunk (root.tsx) is still loading and being parsed.
 import { QueryClient } from "@tanstack/react-query";
+import { initialLanguage, loadDictionary } from "./i18n/choose";
 import { prefetchFirstLoad } from "./prefetch";
 import "./styles.css";
 
@@ -25,5 +26,11 @@ const STATUS_HEAD_START_MS = 250;
 const started = prefetchFirstLoad(client);
 const headStart = new Promise((resolve) => setTimeout(resolve, STATUS_HEAD_START_MS));
 
+// The page's language and its dictionary (a chunk of its own) come with React's chunk.
+const lang = initialLanguage();
 const root = document.getElementById("root");
-if (root) void Promise.race([started, headStart]).then(() => import("./root")).then(({ mount }) => mount(root, client));
+if (root) {
+  void Promise.race([started, headStart])
+    .then(() => Promise.all([import("./root"), loadDictionary(lang)]))
+    .then(([{ mount }]) => mount(root, client, lang));
+}

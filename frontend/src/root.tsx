@@ -3,13 +3,14 @@ import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
+import type { Lang } from "./format";
 import { LanguageProvider } from "./i18n/language";
 
-export function mount(root: HTMLElement, client: QueryClient): void {
+export function mount(root: HTMLElement, client: QueryClient, lang: Lang): void {
   createRoot(root).render(
     <StrictMode>
       <QueryClientProvider client={client}>
-        <LanguageProvider>
+        <LanguageProvider initial={lang}>
           <App />
         </LanguageProvider>
       </QueryClientProvider>

@@ -65,6 +65,8 @@ const LANGUAGES = {
     moveDone: "Done: 1 file moved.", allMoved: / · all moved/, movedOne: /^1 file moved$/,
     moveFailed: "Nothing moved; the files wait in the inbox.", failed: / · failed/,
     whyRefused: /^Why: .*Connection refused$/, lastMove: "Last move to the NAS",
+    // The switch to the other language, and a heading in it.
+    other: { button: "Deutsch", heading: "Strom" },
   },
   de: {
     locale: "de-DE",
@@ -75,6 +77,7 @@ const LANGUAGES = {
     watts: (w) => `${w.toLocaleString("de", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} W`,
     files: "12.345",
     lastMove: "Zuletzt zum NAS verschoben",
+    other: { button: "English", heading: "Power" },
   },
 };
 
@@ -243,6 +246,9 @@ async function glance(page, t, name) {
   await see(panel(page, "nas"), t.asleep);
   await see(panel(page, "inbox"), t.lastMove);
   await shot(page, name);
+  step(`${name}: switched to the other language (its dictionary fetched now)`);
+  await page.getByRole("button", { name: t.other.button }).click();
+  await page.getByRole("heading", { name: t.other.heading, exact: true }).waitFor({ state: "visible", timeout: TIMEOUT });
 }
 
 const browser = await chromium.launch({

@@ -1,32 +1,11 @@
-// The reader's language: the browser's first choice of de/en, switchable, kept in localStorage.
+// The reader's language: the browser's first choice of de/en, switchable, kept in localStorage
+// (choose.ts). The provider starts with a dictionary already loaded; a switch loads the other.
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import type { Lang } from "../format";
-import { de } from "./de";
-import { en, type Dictionary } from "./en";
+import { initialLanguage, loadDictionary, loadedDictionary, STORAGE_KEY } from "./choose";
+import type { Dictionary } from "./en";
 
-export const DICTIONARIES: Record<Lang, Dictionary> = { de, en };
-export const STORAGE_KEY = "balupi.lang";
-
-export function browserLanguage(languages: readonly string[]): Lang {
-  for (const l of languages) {
-    const base = l.toLowerCase().split("-")[0];
-    if (base === "de" || base === "en") return base;
-  }
-  return "en";
-}
-
-function storedLanguage(): Lang | null {
-  try {
-    const v = window.localStorage.getItem(STORAGE_KEY);
-    return v === "de" || v === "en" ? v : null;
-  } catch {
-    return null; // storage blocked (private mode): follow the browser
-  }
-}
-
-export function initialLanguage(): Lang {
-  return storedLanguage() ?? browserLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
-}
+export { browserLanguage, STORAGE_KEY } from "./choose";
 
 interface LanguageValue {
   lang: Lang;
@@ -36,26 +15,39 @@ interface LanguageValue {
 
 const LanguageContext = createContext<LanguageValue | null>(null);
 
+function loaded(lang: Lang): Dictionary {
+  const t = loadedDictionary(lang);
+  if (!t) throw new Error(`the ${lang} dictionary is not loaded (choose.ts: loadDictionary)`);
+  return t;
+}
+
 export function LanguageProvider({ children, initial }: { children: ReactNode; initial?: Lang }) {
-  const [lang, setLangState] = useState<Lang>(() => initial ?? initialLanguage());
+  const [shown, setShown] = useState(() => {
+    const lang = initial ?? initialLanguage();
+    return { lang, t: loaded(lang) };
+  });
   useEffect(() => {
-    document.documentElement.lang = lang;
-  }, [lang]);
-  const value = useMemo<LanguageValue>(
-    () => ({
-      lang,
-      t: DICTIONARIES[lang],
+    document.documentElement.lang = shown.lang;
+  }, [shown.lang]);
+  const value = useMemo<LanguageValue>(() => {
+    const show = (lang: Lang, t: Dictionary) => {
+      setShown({ lang, t });
+      try {
+        window.localStorage.setItem(STORAGE_KEY, lang);
+      } catch {
+        // not remembered, still switched
+      }
+    };
+    return {
+      ...shown,
       setLang: (next) => {
-        setLangState(next);
-        try {
-          window.localStorage.setItem(STORAGE_KEY, next);
-        } catch {
-          // not remembered, still switched
-        }
+        const t = loadedDictionary(next);
+        // Not loaded yet: its chunk first. Where it cannot be fetched the page stays as it is.
+        if (t) show(next, t);
+        else loadDictionary(next).then((d) => show(next, d), () => undefined);
       },
-    }),
-    [lang],
-  );
+    };
+  }, [shown]);
   return <LanguageContext.Provider value={value}>{children}</LanguageContext.Provider>;
 }
 
