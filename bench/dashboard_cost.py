@@ -79,8 +79,9 @@ def load_plan(path: Path = PLAN) -> list[dict]:
         raise SystemExit(f"{path}: src/since.ts cuts pieces as {since}; change this replay too")
     queries = plan.get("queries", plan) if isinstance(plan, dict) else plan
     queries = list(queries.values()) if isinstance(queries, dict) else list(queries)
-    if isinstance(plan, dict) and "follow" in plan:
-        without_follow(queries, plan["follow"])
+    if not isinstance(plan, dict) or "follow" not in plan:
+        raise SystemExit(f"{path} has no 'follow': run make frontend (an older build wrote it)")
+    without_follow(queries, plan["follow"])
     return queries
 
 
@@ -132,10 +133,9 @@ def whole_span(promql: str) -> str:
 
 def since_requests(q: dict, now: int, *, naive: bool, asked: set) -> list[Request]:
     """One refresh of a "since" figure: the naive one asks each span whole, ours the closed
-    pieces not asked before (``asked``, kept across the hour) and the open piece: each refresh,
-    or, where the figure follows the live request (``follow``), once per piece."""
+    pieces not asked before (``asked``, kept across the hour) and the open piece once per piece
+    (with ``follow.open``): the live request moves it in between."""
     out = []
-    follows = "follow" in q
     for span in q["spans"]:
         pieces = pieces_since(span, now)
         if naive:
@@ -147,14 +147,13 @@ def since_requests(q: dict, now: int, *, naive: bool, asked: set) -> list[Reques
                 asked.add((start, end))
             at = now if end is None else end
             # The day's open piece is also the month's: one request.
-            open_key = (start, "open") if follows else (start, "open", now)
-            if not naive and end is None and open_key in asked:
+            if not naive and end is None and (start, "open") in asked:
                 continue
-            asked.add(open_key)
+            asked.add((start, "open"))
             promql = q["promql"]
             if naive:
                 promql = whole_span(promql)
-            elif end is None and follows:
+            elif end is None:
                 promql = q["follow"]["open"]
             params = {"query": render(promql, piece=(start, at)), "time": str(at)}
             out.append(Request("query", params, q["id"]))
@@ -165,9 +164,9 @@ def without_follow(queries: list[dict], follow: dict) -> None:
     """Gives the live request a naive variant (``naive_promql``) without what only the figures
     that follow it need: their counters, the price and the evaluation time (a naive dashboard
     asks those figures whole instead)."""
-    names = {p["counter"] for q in queries for p in q.get("follow", {}).get("parts", [])}
+    names = {p["counter"] for q in queries if q["kind"] == "since" for p in q["follow"]["parts"]}
     for q in queries:
-        if q["id"] != "live" or not names:
+        if q["id"] != "live":
             continue
         promql = q["promql"]
         added = [f"|{n}" for n in sorted(names | {follow["price"]})]

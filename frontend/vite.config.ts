@@ -48,8 +48,7 @@ function queryPlanJson(): Plugin {
         // How a "since" figure is cut (src/since.ts): since the 1st = (1st, today's midnight]
         // asked at midnight + today's; today = (midnight, last full hour] asked at that hour +
         // (last full hour, now] asked now (at least 60 s). A closed piece is asked once (again
-        // only if it was asked within settle_seconds of its end); the open one every refresh (or
-        // once, see follow).
+        // only if it was asked within settle_seconds of its end), the open one once (see follow).
         since: { settle_seconds: SETTLE_SECONDS, min_open_seconds: MIN_OPEN_SECONDS, hour_seconds: 3600 },
         // A query with followsScrape is asked just after each scrape (src/scrape.ts).
         scrape: { default_interval_ms: DEFAULT_INTERVAL_MS, settle_ms: SCRAPE_SETTLE_MS, learnt_from_answers: true },

@@ -94,7 +94,8 @@ const grown = (counter: string): string =>
 
 export const PRICE = "balupi_energy_price_per_kilowatt_hour";
 // When an answer was evaluated: an instant query's samples carry no time of their own here.
-export const EVALUATED_AT = `label_replace(vector(time()), "q", "evaluated_at", "", "")`;
+export const EVALUATED_AT_Q = "evaluated_at";
+export const EVALUATED_AT = `label_replace(vector(time()), "q", "${EVALUATED_AT_Q}", "", "")`;
 
 function partPromql(p: Part): string {
   let x = grown(p.counter);
@@ -107,10 +108,11 @@ function partPromql(p: Part): string {
 /** A "since" figure that follows the live request: its parts per piece, in one request. */
 function following(id: string, parts: Part[]) {
   const promql = parts.map(partPromql).join(" or ");
-  const counters = names(...new Set(parts.map((p) => p.counter)));
-  return { id, promql, follow: { parts, open: `${promql} or ${counters} or ${EVALUATED_AT}` } };
+  return { id, promql, follow: { parts, open: `${promql} or ${names(...countersOf(parts))} or ${EVALUATED_AT}` } };
 }
-const countersOf = (q: { follow: { parts: Part[] } }): string[] => [...new Set(q.follow.parts.map((p) => p.counter))];
+function countersOf(parts: Part[]): string[] {
+  return [...new Set(parts.map((p) => p.counter))];
+}
 
 // When the scrape job's `up` was last written: the time of its last scrape, failed or not.
 const scrapedAt = (job: string): string => `label_replace(timestamp(up{job="${job}"}), "q", "scraped_at", "", "")`;
@@ -134,7 +136,7 @@ const USAGE_TODAY = following("usage.today", [
 // Each live panel's series: one selector per scrape job, with that job's `up`.
 const LIVE = {
   // With the energy counter and its price: the energy since midnight moves with it.
-  power: `${ofJob("tapo", ["tapo_power_watts", "tapo_up", ...countersOf(ENERGY), PRICE])} or ${scrapedAt("tapo")}`,
+  power: `${ofJob("tapo", ["tapo_power_watts", "tapo_up", ...countersOf(ENERGY.follow.parts), PRICE])} or ${scrapedAt("tapo")}`,
   // The blocked-ratio rule keeps the job label of the series it divides.
   pihole: ofJob("pihole", [
     "pihole_up",
@@ -150,7 +152,7 @@ const LIVE = {
   ]),
   // The inbox's oldest file's age (the rest comes with the handshake status), and the usage
   // counters: today's usage moves with them.
-  inbox: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds", ...countersOf(USAGE_TODAY)]),
+  inbox: ofJob("handshake", ["balupi_inbox_oldest_file_age_seconds", ...countersOf(USAGE_TODAY.follow.parts)]),
   // The Pi panel, and the share disk of the inbox panel: the filesystem that holds SHARE_PATH.
   node: ofJob(
     "node",

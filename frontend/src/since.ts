@@ -5,7 +5,7 @@
 // the sum of its pieces, series by series.
 // With .ts extensions: vite.config.ts loads this file for the query plan.
 import type { Labels, Sample } from "./api/prometheus.ts";
-import { PRICE, type Part } from "./queryPlan.ts";
+import { EVALUATED_AT_Q as AT, PRICE, type Part } from "./queryPlan.ts";
 import type { SourceError } from "./api/sourceError.ts";
 import { seriesKey } from "./range.ts";
 
@@ -132,8 +132,6 @@ export function combinePieces(results: PieceState[]): PiecesResult {
 
 // A figure that follows the live request (queryPlan.ts: following): between two asks of the
 // open piece it moves by what its counters grew since, read from the live request's answers.
-const AT = "evaluated_at"; // queryPlan.ts: EVALUATED_AT
-
 const evaluatedAt = (samples: Sample[]): number | undefined =>
   samples.find((s) => s.labels.q === AT)?.value ?? undefined;
 
